@@ -1,0 +1,45 @@
+"""Small helpers over raw ASGI scopes, shared by the kit's middleware.
+
+Nothing here is public API. The helpers work on the raw ``scope`` so that pure ASGI
+middleware can use them without building a Starlette ``Request`` per call.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from starlette.types import Scope
+
+#: Key under ``scope["state"]`` (``request.state.request_id``) holding the request id.
+REQUEST_ID_STATE_KEY = "request_id"
+#: Key under ``scope["state"]`` (``request.state.user_id``) holding the authenticated user id.
+USER_ID_STATE_KEY = "user_id"
+
+
+def get_header(scope: Scope, name: bytes) -> bytes | None:
+    """Return the first value of the header ``name`` (lower-case bytes), or ``None``."""
+    for key, value in scope["headers"]:
+        if key == name:
+            return value  # type: ignore[no-any-return]  # ASGI header values are bytes
+    return None
+
+
+def scope_state(scope: Scope) -> dict[str, Any]:
+    """Return the per-request state dict (``request.state``), creating it if needed."""
+    return scope.setdefault("state", {})  # type: ignore[no-any-return]  # ASGI state is a dict
+
+
+def new_request_id() -> str:
+    """Return a fresh request id: 32 lower-case hex characters."""
+    return uuid.uuid4().hex
+
+
+def get_request_id(scope: Scope) -> str:
+    """Return the request's id, assigning a fresh one if no middleware did."""
+    state = scope_state(scope)
+    request_id = state.get(REQUEST_ID_STATE_KEY)
+    if not isinstance(request_id, str):
+        request_id = state[REQUEST_ID_STATE_KEY] = new_request_id()
+    return request_id

@@ -1,0 +1,55 @@
+"""Validators shared by ``KitSettings`` and the middleware that take the same values."""
+
+from __future__ import annotations
+
+import ipaddress
+import re
+
+_ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:\d{1,5})?|https?://\[[0-9A-Fa-f:.]+\](:\d{1,5})?")
+_HOST_PATTERN = re.compile(r"(\*\.)?[A-Za-z0-9_.-]+|\[[0-9A-Fa-f:.]+\]")
+
+
+def trusted_proxy(value: str) -> str:
+    """Return ``value`` normalised if it is ``*``, an IP address or a CIDR network.
+
+    Raises:
+        ValueError: Anything else (host names are not accepted: they cannot be
+            compared with a peer address safely).
+    """
+    value = value.strip()
+    if value == "*":
+        return value
+    try:
+        if "/" in value:
+            return str(ipaddress.ip_network(value, strict=False))
+        return str(ipaddress.ip_address(value))
+    except ValueError:
+        msg = f"trusted proxy {value!r} is not an IP address or CIDR network"
+        raise ValueError(msg) from None
+
+
+def allowed_host(value: str) -> str:
+    """Return ``value`` if it is ``*``, a host name, ``*.domain`` or an IP address.
+
+    Raises:
+        ValueError: For anything else, ports and wildcards inside names included.
+    """
+    value = value.strip().lower()
+    if value == "*" or _HOST_PATTERN.fullmatch(value):
+        return value
+    msg = f"allowed host {value!r} must be '*', a host name, '*.example.com' or an IP address"
+    raise ValueError(msg)
+
+
+def cors_origin(value: str) -> str:
+    """Return ``value`` if it is ``*`` or an origin (``scheme://host[:port]``, no path).
+
+    Raises:
+        ValueError: For anything else, a trailing slash included (browsers never
+            send one, so such an entry would silently match nothing).
+    """
+    value = value.strip()
+    if value == "*" or _ORIGIN.fullmatch(value):
+        return value
+    msg = f"CORS origin {value!r} must be '*' or like 'https://app.example.com[:port]'"
+    raise ValueError(msg)

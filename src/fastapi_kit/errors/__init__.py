@@ -1,0 +1,69 @@
+"""The error envelope: RFC 9457 problem+json for every error response.
+
+Use it alone::
+
+    from fastapi import FastAPI
+    from fastapi_kit.errors import NotFound, install_error_handlers
+
+    app = FastAPI()
+    install_error_handlers(app)
+
+
+    @app.get("/todos/{todo_id}")
+    async def get_todo(todo_id: int) -> dict[str, int]:
+        raise NotFound(f"Todo {todo_id} not found")
+"""
+
+from __future__ import annotations
+
+from fastapi_kit.errors.exceptions import (
+    APIError,
+    BadRequest,
+    Conflict,
+    CSRFFailed,
+    Forbidden,
+    InvalidCredentials,
+    InvalidToken,
+    MethodNotAllowed,
+    NotAuthenticated,
+    NotFound,
+    PayloadTooLarge,
+    RateLimited,
+    ServiceUnavailable,
+    ValidationFailed,
+)
+from fastapi_kit.errors.handlers import install_error_handlers
+from fastapi_kit.errors.middleware import UnhandledErrorMiddleware
+from fastapi_kit.errors.openapi import problem_responses
+from fastapi_kit.errors.problem import (
+    PROBLEM_JSON,
+    ProblemDetail,
+    ProblemResponse,
+    ValidationErrorItem,
+    problem_response,
+)
+
+__all__ = (
+    "PROBLEM_JSON",
+    "APIError",
+    "BadRequest",
+    "CSRFFailed",
+    "Conflict",
+    "Forbidden",
+    "InvalidCredentials",
+    "InvalidToken",
+    "MethodNotAllowed",
+    "NotAuthenticated",
+    "NotFound",
+    "PayloadTooLarge",
+    "ProblemDetail",
+    "ProblemResponse",
+    "RateLimited",
+    "ServiceUnavailable",
+    "UnhandledErrorMiddleware",
+    "ValidationErrorItem",
+    "ValidationFailed",
+    "install_error_handlers",
+    "problem_response",
+    "problem_responses",
+)

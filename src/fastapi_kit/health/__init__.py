@@ -1,0 +1,18 @@
+"""Health endpoints: ``/healthz`` for liveness, ``/readyz`` running registered checks.
+
+Use it alone::
+
+    from fastapi import FastAPI
+    from fastapi_kit.health import ReadinessChecks, health_router
+
+    checks = ReadinessChecks()
+    app = FastAPI()
+    app.include_router(health_router(checks))
+"""
+
+from __future__ import annotations
+
+from fastapi_kit.health.checks import CheckResult, ReadinessChecks
+from fastapi_kit.health.routes import HealthStatus, ReadinessStatus, health_router
+
+__all__ = ("CheckResult", "HealthStatus", "ReadinessChecks", "ReadinessStatus", "health_router")

@@ -1,0 +1,145 @@
+"""``KitSettings``: one settings model, read from the environment, configuring every block."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import Field, PositiveInt, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from fastapi_kit import _validation
+
+__all__ = ("KitSettings",)
+
+#: The shortest accepted HS256 key (RFC 7518 section 3.2: at least the hash size).
+MIN_SECRET_KEY_BYTES = 32
+
+CommaList = Annotated[list[str], NoDecode]
+
+
+def _split_commas(value: Any) -> Any:
+    if isinstance(value, str):
+        return [item.strip() for item in value.split(",") if item.strip()]
+    return value
+
+
+class KitSettings(BaseSettings):
+    """Configuration for every building block, read from environment variables.
+
+    Field names are the upper-case environment variables of the contract
+    (``DATABASE_URL``, ``SECRET_KEY``, ``CORS_ORIGINS``...); list values are
+    comma-separated. Nothing is read until you create an instance, and no ``.env``
+    file is read unless you pass ``_env_file``. Invalid values fail at start-up with
+    a ``ValidationError`` naming the variable.
+
+    Each block can also be configured directly, without this class: see the
+    block's own parameters.
+    """
+
+    model_config = SettingsConfigDict(
+        env_prefix="",
+        case_sensitive=False,
+        extra="forbid",
+        validate_default=True,
+        frozen=True,
+    )
+
+    # --- security-sensitive -------------------------------------------------
+    secret_key: SecretStr | None = Field(
+        None,
+        description="Raw HS256 signing key, at least 32 bytes. Unset: a random key per "
+        "process (tokens do not survive restarts or work across instances).",
+    )
+
+    # --- backends -------------------------------------------------------------
+    database_url: SecretStr | None = Field(
+        None,
+        description="SQLAlchemy async URL, e.g. `postgresql+asyncpg://...` (secret: it "
+        "may hold a password).",
+    )
+    redis_url: SecretStr | None = Field(
+        None,
+        description="Redis URL. Set: cache, rate-limit counters and token revocation "
+        "are shared through Redis. Unset: in-process memory.",
+    )
+
+    # --- auth -----------------------------------------------------------------
+    access_token_ttl: PositiveInt = Field(900, description="Access token lifetime, seconds.")
+    refresh_token_ttl: PositiveInt = Field(
+        1_209_600, description="Refresh token lifetime, seconds."
+    )
+
+    # --- rate limiting and caching --------------------------------------------
+    rate_limit_auth: str = Field(
+        "10/minute", description="Limit on login and registration, per IP and per account."
+    )
+    rate_limit_default: str = Field(
+        "300/minute", description="Default budget per user (per IP when anonymous)."
+    )
+    cache_ttl: PositiveInt = Field(60, description="Seconds cached GET responses live.")
+
+    # --- HTTP hardening -------------------------------------------------------
+    cors_origins: CommaList = Field(
+        default_factory=list, description="Allowed CORS origins; empty disables CORS."
+    )
+    trusted_proxies: CommaList = Field(
+        default_factory=list,
+        description="IPs/CIDRs whose `X-Forwarded-For` is believed; others' is ignored.",
+    )
+    allowed_hosts: CommaList = Field(
+        default_factory=lambda: ["*"], description="Accepted `Host` names; `*` accepts any."
+    )
+    max_body_size: int = Field(
+        1024 * 1024, ge=0, description="Largest accepted request body, bytes (413 above)."
+    )
+
+    # --- logging and health ---------------------------------------------------
+    log_format: Literal["json", "console"] = Field("json", description="`json` or `console`.")
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
+        "INFO", description="Minimum log level."
+    )
+    readiness_timeout: float = Field(
+        2.0, gt=0, description="Seconds each readiness check may take."
+    )
+
+    @field_validator("cors_origins", "trusted_proxies", "allowed_hosts", mode="before")
+    @classmethod
+    def _parse_comma_list(cls, value: Any) -> Any:
+        return _split_commas(value)
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _lower(cls, value: Any) -> Any:
+        return value.lower() if isinstance(value, str) else value
+
+    @field_validator("log_level", mode="before")
+    @classmethod
+    def _upper(cls, value: Any) -> Any:
+        return value.upper() if isinstance(value, str) else value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _check_secret_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value().encode()) < MIN_SECRET_KEY_BYTES:
+            msg = f"SECRET_KEY must be at least {MIN_SECRET_KEY_BYTES} bytes"
+            raise ValueError(msg)
+        return value
+
+    @field_validator("cors_origins")
+    @classmethod
+    def _check_origins(cls, value: list[str]) -> list[str]:
+        return [_validation.cors_origin(origin) for origin in value]
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _check_proxies(cls, value: list[str]) -> list[str]:
+        return [_validation.trusted_proxy(proxy) for proxy in value]
+
+    @field_validator("allowed_hosts")
+    @classmethod
+    def _check_hosts(cls, value: list[str]) -> list[str]:
+        hosts = [_validation.allowed_host(host) for host in value]
+        if not hosts:
+            msg = "ALLOWED_HOSTS must not be empty (use '*' to accept any host)"
+            raise ValueError(msg)
+        return hosts

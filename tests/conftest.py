@@ -1,0 +1,38 @@
+"""Shared fixtures: real Redis/PostgreSQL servers (see services.py) and test hygiene."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator
+
+import pytest
+import structlog
+
+from helpers import LogCapture
+from services import postgres_server, postgres_url, redis_server, redis_url
+
+__all__ = ("postgres_server", "postgres_url", "redis_server", "redis_url")
+
+
+@pytest.fixture(autouse=True)
+def _restore_logging() -> Iterator[None]:
+    """Undo logging configuration made by a test (structlog's and the stdlib's)."""
+    root = logging.getLogger()
+    saved = (root.handlers[:], root.level)
+    saved_loggers = {
+        name: (logging.getLogger(name).handlers[:], logging.getLogger(name).propagate)
+        for name in ("uvicorn", "uvicorn.error", "uvicorn.access")
+    }
+    yield
+    structlog.reset_defaults()
+    structlog.contextvars.clear_contextvars()
+    root.handlers, root.level = saved
+    for name, (handlers, propagate) in saved_loggers.items():
+        logger = logging.getLogger(name)
+        logger.handlers, logger.propagate = handlers, propagate
+
+
+@pytest.fixture
+def logs() -> LogCapture:
+    """The kit's logging configured as JSON into a buffer the test can read."""
+    return LogCapture()

@@ -1,0 +1,45 @@
+"""Helpers shared by the tests: HTTP clients over ASGI apps and log capture."""
+
+from __future__ import annotations
+
+import io
+import json
+from typing import TYPE_CHECKING, Any
+
+import httpx
+
+from fastapi_kit.logging import configure_logging
+
+if TYPE_CHECKING:
+    from starlette.types import ASGIApp
+
+
+def client_for(
+    app: ASGIApp, *, client: tuple[str, int] = ("127.0.0.1", 5000), **kwargs: Any
+) -> httpx.AsyncClient:
+    """An httpx client speaking HTTP semantics to ``app`` in-process.
+
+    App exceptions are not re-raised into the test: like a real server, the client
+    only sees what the app sent.
+    """
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False, client=client)
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver", **kwargs)
+
+
+class LogCapture:
+    """Configures the kit's logging into a buffer and parses the JSON lines."""
+
+    def __init__(self, format: str = "json", level: str = "DEBUG") -> None:
+        self.buffer = io.StringIO()
+        configure_logging(format, level, stream=self.buffer, cache_loggers=False)  # type: ignore[arg-type]
+
+    @property
+    def text(self) -> str:
+        return self.buffer.getvalue()
+
+    @property
+    def events(self) -> list[dict[str, Any]]:
+        return [json.loads(line) for line in self.text.splitlines() if line.strip()]
+
+    def named(self, event: str) -> list[dict[str, Any]]:
+        return [entry for entry in self.events if entry.get("event") == event]

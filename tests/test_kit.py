@@ -1,0 +1,174 @@
+"""Kit composes every block onto an app, in the right order, with a lifespan."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import pytest
+from fastapi import FastAPI
+
+from fastapi_kit import Kit, KitSettings
+from fastapi_kit.errors import UnhandledErrorMiddleware
+from fastapi_kit.logging import RequestContextMiddleware
+from fastapi_kit.security import (
+    AllowedHostsMiddleware,
+    BodySizeLimitMiddleware,
+    CORSMiddleware,
+    ProxyHeadersMiddleware,
+    SecurityHeadersMiddleware,
+)
+from helpers import client_for
+
+FULL = KitSettings(
+    allowed_hosts=["api.example.com"],
+    cors_origins=["https://app.example.com"],
+    trusted_proxies=["10.0.0.0/8"],
+    max_body_size=100,
+)
+SECURITY = {"x-content-type-options", "x-frame-options", "referrer-policy", "x-request-id"}
+
+
+def make_app(settings: KitSettings = FULL) -> FastAPI:
+    app = FastAPI()
+    Kit(settings).install(app, logging=False)
+
+    @app.post("/echo")
+    async def echo(payload: dict[str, str]) -> dict[str, str]:
+        return payload
+
+    @app.get("/crash")
+    async def crash() -> None:
+        raise RuntimeError
+
+    return app
+
+
+def layers(app: FastAPI) -> list[type]:
+    return [layer.cls for layer in app.user_middleware]  # type: ignore[misc]
+
+
+def test_middleware_order_outermost_first() -> None:
+    assert layers(make_app()) == [
+        RequestContextMiddleware,
+        SecurityHeadersMiddleware,
+        ProxyHeadersMiddleware,
+        AllowedHostsMiddleware,
+        CORSMiddleware,
+        BodySizeLimitMiddleware,
+        UnhandledErrorMiddleware,
+    ]
+
+
+def test_unconfigured_layers_are_left_out() -> None:
+    assert layers(make_app(KitSettings())) == [
+        RequestContextMiddleware,
+        SecurityHeadersMiddleware,
+        BodySizeLimitMiddleware,
+        UnhandledErrorMiddleware,
+    ]
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "headers", "content", "status"),
+    [
+        ("GET", "/healthz", {}, None, 200),
+        ("GET", "/nowhere", {}, None, 404),
+        ("DELETE", "/echo", {}, None, 405),
+        ("POST", "/echo", {"content-type": "application/json"}, b"{oops", 422),
+        ("POST", "/echo", {}, b"x" * 101, 413),
+        ("GET", "/healthz", {"host": "evil.example"}, None, 400),
+        (
+            "OPTIONS",
+            "/echo",
+            {"origin": "https://evil.example", "access-control-request-method": "POST"},
+            None,
+            400,
+        ),
+        ("GET", "/crash", {}, None, 500),
+    ],
+)
+async def test_every_response_gets_request_id_and_security_headers(
+    method: str, path: str, headers: dict[str, str], content: bytes | None, status: int
+) -> None:
+    async with client_for(make_app(), headers={"host": "api.example.com"}) as client:
+        response = await client.request(method, path, headers=headers, content=content)
+    assert response.status_code == status
+    assert response.headers.keys() >= SECURITY
+    if status >= 400:
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["request_id"] == response.headers["x-request-id"]
+
+
+async def test_health_routes_are_installed() -> None:
+    async with client_for(make_app(KitSettings())) as client:
+        assert (await client.get("/healthz")).json() == {"status": "ok"}
+        assert (await client.get("/readyz")).json() == {"status": "ok", "checks": {}}
+
+
+async def test_readiness_registry_is_shared_with_blocks() -> None:
+    kit = Kit(KitSettings())
+    app = kit.install(FastAPI(), logging=False)
+
+    async def database_down() -> None:
+        raise ConnectionError
+
+    kit.readiness.add("database", database_down)
+    async with client_for(app) as client:
+        response = await client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json()["checks"] == {"database": "error"}
+
+
+async def test_lifespan_hooks_wrap_the_apps_own_lifespan() -> None:
+    events: list[str] = []
+
+    @asynccontextmanager
+    async def app_lifespan(app: FastAPI) -> AsyncIterator[dict[str, str]]:
+        events.append("app start")
+        yield {"from_app": "state"}
+        events.append("app stop")
+
+    def hook(name: str):  # type: ignore[no-untyped-def]
+        @asynccontextmanager
+        async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+            events.append(f"{name} start")
+            yield
+            events.append(f"{name} stop")
+
+        return lifespan
+
+    kit = Kit(KitSettings())
+    kit.add_lifespan(hook("database"))
+    kit.add_lifespan(hook("redis"))
+    app = kit.install(FastAPI(lifespan=app_lifespan), logging=False)
+    async with app.router.lifespan_context(app) as state:
+        assert state == {"from_app": "state"}
+        events.append("serving")
+    assert events == [
+        "database start",
+        "redis start",
+        "app start",
+        "serving",
+        "app stop",
+        "redis stop",
+        "database stop",
+    ]
+
+
+async def test_install_configures_json_logging(capsys: pytest.CaptureFixture[str]) -> None:
+    app = Kit(KitSettings(log_level="INFO")).install(FastAPI())
+    async with client_for(app) as client:
+        await client.get("/healthz", headers={"x-request-id": "kit-log-1"})
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    access = [line for line in lines if line["event"] == "http_request"]
+    assert access[0]["request_id"] == "kit-log-1"
+    assert access[0]["path"] == "/healthz"
+
+
+def test_settings_are_read_from_the_environment_when_omitted(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CACHE_TTL", "7")
+    assert Kit().settings.cache_ttl == 7
