@@ -7,6 +7,7 @@ import json
 from typing import TYPE_CHECKING, Any
 
 import httpx
+import structlog
 
 from fastapi_kit.logging import configure_logging
 
@@ -26,6 +27,11 @@ def client_for(
     return httpx.AsyncClient(transport=transport, base_url="http://testserver", **kwargs)
 
 
+def flush_logs() -> None:
+    """Write out log lines the kit's writer holds until the end of the loop turn."""
+    structlog.get_config()["logger_factory"].writer.flush()
+
+
 class LogCapture:
     """Configures the kit's logging into a buffer and parses the JSON lines."""
 
@@ -35,6 +41,7 @@ class LogCapture:
 
     @property
     def text(self) -> str:
+        flush_logs()
         return self.buffer.getvalue()
 
     @property

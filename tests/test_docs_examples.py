@@ -7,13 +7,19 @@ import json
 import re
 from pathlib import Path
 from types import ModuleType
+from typing import Any
 
 import pytest
 
-from helpers import client_for
+from helpers import client_for, flush_logs
 
 ROOT = Path(__file__).resolve().parent.parent
 QUICKSTART = ROOT / "examples" / "quickstart" / "app.py"
+
+
+def flushed(capsys: pytest.CaptureFixture[str]) -> Any:
+    flush_logs()
+    return capsys.readouterr()
 
 
 def load(path: Path) -> ModuleType:
@@ -58,7 +64,7 @@ async def test_quickstart(capsys: pytest.CaptureFixture[str]) -> None:
         "request_id": "qs-1",
     }
     assert health.json() == {"status": "ok"}
-    access = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    access = [json.loads(line) for line in flushed(capsys).out.splitlines()]
     assert {line["path"] for line in access if line["event"] == "http_request"} == {
         "/notes/1",
         "/notes/2",
@@ -83,7 +89,7 @@ async def test_logging_alone(capsys: pytest.CaptureFixture[str]) -> None:
     app = load(ROOT / "docs/examples/logging_alone.py").app
     async with client_for(app) as client:
         response = await client.post("/orders", headers={"x-request-id": "ord-1"})
-    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    lines = [json.loads(line) for line in flushed(capsys).out.splitlines()]
     [created] = [line for line in lines if line["event"] == "order_created"]
     assert created["request_id"] == response.headers["x-request-id"] == "ord-1"
     assert created["card_token"] == "[REDACTED]"

@@ -57,6 +57,7 @@ PUBLIC = {
         "HealthStatus",
         "ReadinessChecks",
         "ReadinessStatus",
+        "add_health_routes",
         "health_router",
     },
 }

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import gc
 import json
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
 import pytest
 from fastapi import FastAPI
@@ -19,7 +21,7 @@ from fastapi_kit.security import (
     ProxyHeadersMiddleware,
     SecurityHeadersMiddleware,
 )
-from helpers import client_for
+from helpers import client_for, flush_logs
 
 FULL = KitSettings(
     allowed_hosts=["api.example.com"],
@@ -28,6 +30,11 @@ FULL = KitSettings(
     max_body_size=100,
 )
 SECURITY = {"x-content-type-options", "x-frame-options", "referrer-policy", "x-request-id"}
+
+
+def flushed(capsys: pytest.CaptureFixture[str]) -> Any:
+    flush_logs()
+    return capsys.readouterr()
 
 
 def make_app(settings: KitSettings = FULL) -> FastAPI:
@@ -161,7 +168,7 @@ async def test_install_configures_json_logging(capsys: pytest.CaptureFixture[str
     app = Kit(KitSettings(log_level="INFO")).install(FastAPI())
     async with client_for(app) as client:
         await client.get("/healthz", headers={"x-request-id": "kit-log-1"})
-    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
+    lines = [json.loads(line) for line in flushed(capsys).out.splitlines()]
     access = [line for line in lines if line["event"] == "http_request"]
     assert access[0]["request_id"] == "kit-log-1"
     assert access[0]["path"] == "/healthz"
@@ -172,3 +179,14 @@ def test_settings_are_read_from_the_environment_when_omitted(
 ) -> None:
     monkeypatch.setenv("CACHE_TTL", "7")
     assert Kit().settings.cache_ttl == 7
+
+
+@pytest.mark.parametrize("freeze", [True, False])
+async def test_startup_heap_is_frozen_unless_turned_off(freeze: bool) -> None:
+    gc.unfreeze()
+    app = Kit(KitSettings(gc_freeze=freeze)).install(FastAPI(), logging=False)
+    try:
+        async with app.router.lifespan_context(app):
+            assert (gc.get_freeze_count() > 0) is freeze
+    finally:
+        gc.unfreeze()

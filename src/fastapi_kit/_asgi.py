@@ -6,7 +6,7 @@ middleware can use them without building a Starlette ``Request`` per call.
 
 from __future__ import annotations
 
-import uuid
+import random
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -32,8 +32,12 @@ def scope_state(scope: Scope) -> dict[str, Any]:
 
 
 def new_request_id() -> str:
-    """Return a fresh request id: 32 lower-case hex characters."""
-    return uuid.uuid4().hex
+    """Return a fresh request id: 32 lower-case hex characters.
+
+    Request ids need to be unique, not secret: 128 bits from ``random`` are as unique
+    as a UUID4 and avoid a system call per request.
+    """
+    return f"{random.getrandbits(128):032x}"
 
 
 def get_request_id(scope: Scope) -> str:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
-from contextlib import AsyncExitStack, asynccontextmanager
-from typing import TYPE_CHECKING, Any
+import gc
+from collections.abc import Callable
+from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
+from typing import TYPE_CHECKING, Any, TypeAlias
+
+from fastapi import FastAPI
 
 from fastapi_kit.errors import install_error_handlers
-from fastapi_kit.health import ReadinessChecks, health_router
+from fastapi_kit.health import ReadinessChecks, add_health_routes
 from fastapi_kit.logging import RequestContextMiddleware, configure_logging
 from fastapi_kit.security import (
     AllowedHostsMiddleware,
@@ -18,15 +22,12 @@ from fastapi_kit.security import (
 from fastapi_kit.settings import KitSettings
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator, Callable
-    from contextlib import AbstractAsyncContextManager
-
-    from fastapi import FastAPI
+    from collections.abc import AsyncIterator
 
 __all__ = ("Kit", "LifespanHook")
 
 #: Something that runs around the app's lifetime: entered at start-up, exited at shutdown.
-LifespanHook = "Callable[[FastAPI], AbstractAsyncContextManager[object]]"
+LifespanHook: TypeAlias = Callable[[FastAPI], AbstractAsyncContextManager[object]]
 
 
 class Kit:
@@ -54,7 +55,9 @@ class Kit:
        problems, inside all of the above.
 
     Layers that have nothing to do with the settings given are left out, so they
-    cost nothing.
+    cost nothing. Once the app has started, the objects alive at that point are
+    moved out of the cyclic garbage collector's reach (``gc.freeze()``; turn off with
+    ``GC_FREEZE=false``), so full collections stop re-scanning them under load.
 
     Args:
         settings: The configuration; read from the environment when omitted.
@@ -73,9 +76,9 @@ class Kit:
             if readiness is not None
             else ReadinessChecks(default_timeout=self.settings.readiness_timeout)
         )
-        self._lifespan_hooks: list[Callable[[FastAPI], AbstractAsyncContextManager[object]]] = []
+        self._lifespan_hooks: list[LifespanHook] = []
 
-    def add_lifespan(self, hook: Callable[[FastAPI], AbstractAsyncContextManager[object]]) -> None:
+    def add_lifespan(self, hook: LifespanHook) -> None:
         """Run ``hook(app)`` around the app's lifetime (start-up and shutdown).
 
         Hooks are entered in the order they were added and exited in reverse, all
@@ -104,7 +107,7 @@ class Kit:
         if logging:
             configure_logging(settings.log_format, settings.log_level)
         install_error_handlers(app)  # adds the innermost middleware
-        app.include_router(health_router(self.readiness))
+        add_health_routes(app, self.readiness)
         app.add_middleware(BodySizeLimitMiddleware, max_body_size=settings.max_body_size)
         if settings.cors_origins:
             app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins)
@@ -123,6 +126,17 @@ class Kit:
         @asynccontextmanager
         async def lifespan(asgi_app: Any) -> AsyncIterator[Any]:
             async with self.lifespan(app), app_lifespan(asgi_app) as state:
+                if self.settings.gc_freeze:
+                    _freeze_startup_heap()
                 yield state
 
         app.router.lifespan_context = lifespan
+
+
+def _freeze_startup_heap() -> None:
+    # Everything alive once the app has started (modules, routes, pydantic schemas,
+    # pools) lives as long as the process. Moving it to the permanent generation
+    # spares every later full collection from walking it: less CPU per request and
+    # no multi-millisecond pauses under load. Startup garbage is collected first.
+    gc.collect()
+    gc.freeze()

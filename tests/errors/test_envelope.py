@@ -283,3 +283,19 @@ async def test_unusual_status_codes_still_get_a_code_and_title() -> None:
         response = await client.get("/client-closed")
     body = assert_problem(response, 499, "error")
     assert body["title"] == "Error"
+
+
+async def test_plain_starlette_apps_get_the_envelope_too() -> None:
+    from starlette.applications import Starlette
+    from starlette.routing import Route
+
+    async def boom(request: object) -> None:
+        raise NotFound("No such thing")
+
+    app = Starlette(routes=[Route("/thing", boom)])
+    install_error_handlers(app)
+    async with client_for(app) as client:
+        missing = await client.get("/thing")
+        unknown = await client.get("/other")
+    assert assert_problem(missing, 404, "not_found")["detail"] == "No such thing"
+    assert_problem(unknown, 404, "not_found")

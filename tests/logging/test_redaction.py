@@ -140,3 +140,14 @@ def test_values_nested_too_deep_to_check_are_dropped() -> None:
     assert event["token"] == REDACTED
     assert "hunter2" not in repr(event)
     assert "[TOO DEEP]" in repr(event)
+
+
+def test_numbers_nested_in_containers_are_kept() -> None:
+    event = redact_sensitive(None, "info", {"event": "x", "sizes": [1, 2.5, None]})
+    assert event["sizes"] == [1, 2.5, None]
+
+
+def test_many_distinct_keys_do_not_grow_memory_or_change_verdicts() -> None:
+    for number in range(5000):
+        event = redact_sensitive(None, "info", {f"field_{number}": "v", "password": "p"})
+        assert event == {f"field_{number}": "v", "password": REDACTED}

@@ -76,3 +76,15 @@ async def test_websocket_from_another_host_is_closed() -> None:
 def test_bad_patterns_are_refused(pattern: str) -> None:
     with pytest.raises(ValueError, match="allowed host"):
         AllowedHostsMiddleware(make_app(["*"]), allowed_hosts=[pattern])
+
+
+async def test_verdicts_stay_right_when_many_hosts_are_seen() -> None:
+    app = make_app(["api.example.com"])
+    async with client_for(app) as client:
+        refused = [
+            (await client.get("/ok", headers={"host": f"h{number}.evil"})).status_code
+            for number in range(300)
+        ]
+        allowed = await client.get("/ok", headers={"host": "api.example.com"})
+    assert set(refused) == {400}
+    assert allowed.status_code == 200

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from fastapi import FastAPI
+from fastapi import FastAPI, Response
 
 from fastapi_kit.errors import install_error_handlers
 from fastapi_kit.logging import RequestContextMiddleware
@@ -110,3 +110,18 @@ async def test_credentials_can_be_turned_off_for_listed_origins() -> None:
         response = await client.get("/todos", headers={"origin": ALLOWED})
     assert response.headers["access-control-allow-origin"] == ALLOWED
     assert "access-control-allow-credentials" not in response.headers
+
+
+async def test_non_cors_responses_vary_on_origin_merged_with_their_own_vary() -> None:
+    app = make_app([ALLOWED])
+
+    @app.get("/varies")
+    async def varies(response: Response) -> dict[str, str]:
+        response.headers["Vary"] = "Accept-Encoding"
+        return {}
+
+    async with client_for(app) as client:
+        plain = await client.get("/todos")
+        varies_response = await client.get("/varies")
+    assert plain.headers.get_list("vary") == ["Origin"]
+    assert varies_response.headers.get_list("vary") == ["Accept-Encoding, Origin"]

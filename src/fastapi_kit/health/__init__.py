@@ -13,6 +13,18 @@ Use it alone::
 from __future__ import annotations
 
 from fastapi_kit.health.checks import CheckResult, ReadinessChecks
-from fastapi_kit.health.routes import HealthStatus, ReadinessStatus, health_router
+from fastapi_kit.health.routes import (
+    HealthStatus,
+    ReadinessStatus,
+    add_health_routes,
+    health_router,
+)
 
-__all__ = ("CheckResult", "HealthStatus", "ReadinessChecks", "ReadinessStatus", "health_router")
+__all__ = (
+    "CheckResult",
+    "HealthStatus",
+    "ReadinessChecks",
+    "ReadinessStatus",
+    "add_health_routes",
+    "health_router",
+)

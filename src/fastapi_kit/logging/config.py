@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import sys
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import structlog
 
+from fastapi_kit.logging.output import LineWriterFactory, UTCTimestamper
 from fastapi_kit.logging.redaction import redact_sensitive
 
 if TYPE_CHECKING:
@@ -23,6 +25,14 @@ LogFormat = Literal["json", "console"]
 # kit's own access line (RequestContextMiddleware), which knows the request id.
 _SERVER_LOGGERS = ("uvicorn", "uvicorn.error")
 _SERVER_ACCESS_LOGGER = "uvicorn.access"
+
+
+# One encoder for every event: json.dumps() would build a new one per call.
+_ENCODER = json.JSONEncoder(default=repr)
+
+
+def _dumps(event_dict: Any, **_kwargs: Any) -> str:
+    return _ENCODER.encode(event_dict)
 
 
 def configure_logging(
@@ -63,10 +73,10 @@ def configure_logging(
     shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,
         structlog.processors.add_log_level,
-        structlog.processors.TimeStamper(fmt="iso", utc=True),
+        UTCTimestamper(),
     ]
     renderer: Processor = (
-        structlog.processors.JSONRenderer()
+        structlog.processors.JSONRenderer(serializer=_dumps)
         if format == "json"
         else structlog.dev.ConsoleRenderer(colors=False)
     )
@@ -77,14 +87,15 @@ def configure_logging(
         renderer,
     ]
 
+    factory = LineWriterFactory(output)
     structlog.configure(
         processors=[*shared, *finishing],
         wrapper_class=structlog.make_filtering_bound_logger(numeric_level),
-        logger_factory=structlog.WriteLoggerFactory(file=output),
+        logger_factory=factory,
         cache_logger_on_first_use=cache_loggers,
     )
 
-    handler = logging.StreamHandler(output)
+    handler = factory.handler()
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=[*shared, structlog.stdlib.add_logger_name],

@@ -72,19 +72,17 @@ class RequestContextMiddleware:
             nonlocal status
             if message["type"] == "http.response.start":
                 status = message["status"]
-                # Copy: the list may belong to a Response object that is sent again.
-                message = {**message, "headers": [*message.get("headers", ()), id_header]}
+                # A new list: the old one may belong to a Response that is sent again.
+                message["headers"] = [*message.get("headers", ()), id_header]
             await send(message)
 
-        # structlog's documented pattern: a clean context per request.
-        structlog.contextvars.clear_contextvars()
-        structlog.contextvars.bind_contextvars(request_id=request_id)
+        tokens = structlog.contextvars.bind_contextvars(request_id=request_id)
         try:
             await self.app(scope, receive, send_with_id)
         finally:
             if self.access_log:
                 self._log_request(scope, state, status, started)
-            structlog.contextvars.clear_contextvars()
+            structlog.contextvars.reset_contextvars(**tokens)
 
     def _log_request(
         self, scope: Scope, state: dict[str, Any], status: int, started: float

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
@@ -35,11 +34,22 @@ _URL_PASSWORD = re.compile(r"(://[^/\s:@]*:)[^@\s/]+@")
 # Containers nested deeper than this are not walked, so not logged either.
 _MAX_DEPTH = 16
 _TOO_DEEP = "[TOO DEEP]"
+_PLAIN = frozenset({int, float, bool, type(None)})
 
 
-@lru_cache(maxsize=4096)
+# Verdicts per key name: the same few keys recur in every event.
+_key_verdicts: dict[str, bool] = {}
+_MAX_REMEMBERED_KEYS = 4096
+
+
 def _is_sensitive_key(key: str) -> bool:
-    return _SENSITIVE_KEY.search(key) is not None
+    verdict = _key_verdicts.get(key)
+    if verdict is None:
+        verdict = _SENSITIVE_KEY.search(key) is not None
+        if len(_key_verdicts) >= _MAX_REMEMBERED_KEYS:
+            _key_verdicts.clear()
+        _key_verdicts[key] = verdict
+    return verdict
 
 
 def _redact_value(value: Any, depth: int) -> Any:
@@ -95,6 +105,8 @@ def redact_sensitive(_logger: WrappedLogger, _method: str, event_dict: EventDict
     for key, value in event_dict.items():
         if _is_sensitive_key(key):
             event_dict[key] = REDACTED
-        else:
+        elif type(value) is str:  # the common case, inlined
+            event_dict[key] = _redact_text(value)
+        elif type(value) not in _PLAIN:
             event_dict[key] = _redact_value(value, 0)
     return event_dict

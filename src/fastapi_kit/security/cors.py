@@ -7,15 +7,16 @@ from typing import TYPE_CHECKING
 from starlette.middleware import cors
 from starlette.responses import PlainTextResponse
 
+from fastapi_kit._asgi import get_header
 from fastapi_kit._validation import cors_origin
 from fastapi_kit.errors import problem_response
 
 if TYPE_CHECKING:
-    from collections.abc import Collection
+    from collections.abc import Collection, Iterable
 
     from starlette.datastructures import Headers
     from starlette.responses import Response
-    from starlette.types import ASGIApp, Receive, Scope, Send
+    from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = ("CORSMiddleware",)
 
@@ -85,12 +86,39 @@ class CORSMiddleware(cors.CORSMiddleware):
             max_age=max_age,
         )
 
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        """Handle one ASGI connection."""
+        if scope["type"] != "http" or get_header(scope, b"origin") is not None:
+            await super().__call__(scope, receive, send)
+            return
+        # Not a CORS request: all Starlette would do is add `Vary: Origin`, so that
+        # shared caches keep this answer apart from cross-origin ones. Do just that.
+
+        async def send_with_vary(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                message["headers"] = _with_vary_origin(message.get("headers", ()))
+            await send(message)
+
+        await self.app(scope, receive, send_with_vary)
+
     def preflight_response(self, request_headers: Headers) -> Response:
         """Answer a preflight; a refusal becomes a 400 problem with the same CORS headers."""
         response = super().preflight_response(request_headers)
         if response.status_code < 400:
             return response
         return _RefusedPreflight(response)
+
+
+def _with_vary_origin(headers: Iterable[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
+    merged: list[tuple[bytes, bytes]] = []
+    vary: bytes | None = None
+    for name, value in headers:
+        if name == b"vary":
+            vary = value if vary is None else vary + b", " + value
+        else:
+            merged.append((name, value))
+    merged.append((b"vary", b"Origin" if vary is None else vary + b", Origin"))
+    return merged
 
 
 class _RefusedPreflight(PlainTextResponse):

@@ -39,6 +39,7 @@ class SecurityHeadersMiddleware:
             (name.lower().encode("latin-1"), value.encode("latin-1"))
             for name, value in chosen.items()
         )
+        self._names = frozenset(name for name, _ in self._headers)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Handle one ASGI connection."""
@@ -48,10 +49,15 @@ class SecurityHeadersMiddleware:
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                headers = list(message.get("headers", ()))
-                present = {name.lower() for name, _ in headers}
-                headers.extend(pair for pair in self._headers if pair[0] not in present)
-                message = {**message, "headers": headers}
+                headers = message.get("headers", ())
+                added = self._headers
+                for name, _ in headers:  # ASGI header names are lower-case
+                    if name in self._names:  # the app set one itself: keep its value
+                        present = {name for name, _ in headers}
+                        added = tuple(pair for pair in added if pair[0] not in present)
+                        break
+                # A new list: the old one may belong to a Response that is sent again.
+                message["headers"] = [*headers, *added]
             await send(message)
 
         await self.app(scope, receive, send_with_headers)

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from starlette.middleware.trustedhost import TrustedHostMiddleware
 
+from fastapi_kit._asgi import get_header
 from fastapi_kit._validation import allowed_host
 from fastapi_kit.errors import problem_response
 
@@ -17,6 +18,9 @@ if TYPE_CHECKING:
 __all__ = ("AllowedHostsMiddleware",)
 
 _ACCEPTED = "fastapi_kit.host_accepted"
+# Verdicts are remembered per raw Host value (a handful in practice); the cache is
+# emptied when full, so hostile random hosts cost time, never memory.
+_MAX_REMEMBERED_HOSTS = 256
 
 
 async def _mark_accepted(scope: Scope, _receive: Receive, _send: Send) -> None:
@@ -32,8 +36,9 @@ class AllowedHostsMiddleware:
 
     The matching (``*`` for any host, ``*.example.com`` for subdomains, exact names
     and IP addresses, ports ignored) is Starlette's ``TrustedHostMiddleware``, run as
-    a judge in front of the app; only its plain-text refusal is replaced by the
-    kit's problem+json. WebSocket handshakes from other hosts are closed (1008).
+    a judge in front of the app, and its verdict remembered per ``Host`` value; only
+    its plain-text refusal is replaced by the kit's problem+json. WebSocket handshakes
+    from other hosts are closed (1008).
 
     Args:
         app: The ASGI app to wrap.
@@ -47,14 +52,22 @@ class AllowedHostsMiddleware:
             _mark_accepted, allowed_hosts=patterns, www_redirect=False
         )
         self.allow_any = self._judge.allow_any
+        self._verdicts: dict[bytes | None, bool] = {}
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Handle one ASGI connection."""
         if self.allow_any or scope["type"] not in ("http", "websocket"):
             await self.app(scope, receive, send)
             return
-        await self._judge(scope, receive, _discard)
-        if scope.pop(_ACCEPTED, False):
+        host = get_header(scope, b"host")
+        accepted = self._verdicts.get(host)
+        if accepted is None:
+            await self._judge(scope, receive, _discard)
+            accepted = scope.pop(_ACCEPTED, False)
+            if len(self._verdicts) >= _MAX_REMEMBERED_HOSTS:
+                self._verdicts.clear()
+            self._verdicts[host] = accepted
+        if accepted:
             await self.app(scope, receive, send)
         elif scope["type"] == "websocket":
             await send({"type": "websocket.close", "code": 1008})

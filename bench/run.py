@@ -1,0 +1,931 @@
+"""Benchmark harness: serve each contender with uvicorn, load it with wrk, print a table.
+
+Run it with ``make bench`` (``BENCH_ARGS="--quick"`` for a smoke run) or directly::
+
+    .venv/bin/python bench/run.py [--duration S] [--connections N] [--rounds N]
+                                  [--scenario NAME ...] [--json PATH] [--quick]
+
+A *scenario* compares one or more *candidate* contenders with a *baseline*
+contender and states the lowest acceptable throughput ratio candidate/baseline.
+A *contender* is an ASGI app in ``bench/apps/`` (``module:attribute``) plus the
+path wrk requests. To add a scenario, add its app module(s) to ``bench/apps/`` and
+append a ``Scenario`` to ``SCENARIOS`` below; nothing else changes.
+
+Method:
+
+* one uvicorn server at a time, one worker, uvloop + httptools, uvicorn's default
+  logging (one access line per request) unless a contender says otherwise; its
+  output goes to a log file in a temporary directory;
+* the server is pinned to CPU 0 and wrk to CPU 1 with ``taskset`` when it exists
+  (and both CPUs are available to this process);
+* every measurement starts a fresh server: wait until the URL answers 200
+  (20 s deadline), warm up with 2 s of wrk, then measure with
+  ``wrk -t1 -c<connections> -d<duration>s --latency``; the server is stopped
+  (its whole process group) before the next contender starts;
+* contenders alternate within each round (baseline, candidate, baseline, ...) for
+  ``--rounds`` rounds, and the table reports each contender's median requests/s
+  and median 99th-percentile latency.
+
+Exit status: 0 when the report was produced, targets missed or not (a miss is
+printed as a ``MISSED TARGET`` line); 1 when a measurement could not be made or
+had non-2xx/3xx responses or socket errors (the results are then invalid and
+flagged); 2 when wrk is not installed; 130 on Ctrl-C (128 + the signal number on
+SIGTERM or SIGHUP). Servers are stopped (their whole process group) in every case.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from dataclasses import asdict, dataclass, field
+from importlib import metadata
+from pathlib import Path
+from typing import TYPE_CHECKING, NoReturn
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping, Sequence
+    from types import FrameType
+
+BENCH_DIR = Path(__file__).resolve().parent
+REPO_DIR = BENCH_DIR.parent
+APPS_DIR = BENCH_DIR / "apps"
+HOST = "127.0.0.1"
+SERVER_CPU = 0
+WRK_CPU = 1
+READY_TIMEOUT_S = 20.0
+WARMUP_S = 2
+STOP_TIMEOUT_S = 10.0
+#: Signals held back while a server is being stopped.
+STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
+WRK_MISSING = "wrk not found: install it with 'apt-get install -y wrk'"
+SERVER_ENV = {"LOG_LEVEL": "INFO"}
+#: uvicorn flags shared by every contender; logging is uvicorn's default (access log
+#: on) unless a contender adds its own flags.
+UVICORN_FLAGS = ("--workers=1", "--loop=uvloop", "--http=httptools")
+
+
+# --- scenarios ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Contender:
+    """One server configuration that wrk loads.
+
+    Attributes:
+        key: Short identifier, unique within a scenario (used in JSON and progress).
+        label: Human-readable name for the table.
+        app: ``module:attribute`` of the ASGI app, the module living in ``bench/apps/``.
+        path: The request path wrk sends ``GET`` to.
+        env: Extra environment variables for the server (on top of ``SERVER_ENV``).
+        uvicorn_args: Extra uvicorn flags (after ``UVICORN_FLAGS``).
+    """
+
+    key: str
+    label: str
+    app: str
+    path: str = "/healthz"
+    env: Mapping[str, str] = field(default_factory=dict)
+    uvicorn_args: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A comparison of candidate contenders against a baseline contender.
+
+    Attributes:
+        name: Identifier for ``--scenario``.
+        title: The scenario column of the table.
+        baseline: The contender the others are compared with.
+        candidates: The contenders under test.
+        target_ratio: Lowest acceptable ``candidate / baseline`` requests/s, or
+            ``None`` for a comparison that is reported but has no target.
+    """
+
+    name: str
+    title: str
+    baseline: Contender
+    candidates: tuple[Contender, ...]
+    target_ratio: float | None
+
+    @property
+    def contenders(self) -> tuple[Contender, ...]:
+        """Return the baseline followed by the candidates, in measuring order."""
+        return (self.baseline, *self.candidates)
+
+    def __post_init__(self) -> None:
+        keys = [contender.key for contender in self.contenders]
+        if len(set(keys)) != len(keys):
+            msg = f"scenario {self.name!r}: contender keys must be unique, got {keys}"
+            raise ValueError(msg)
+
+
+# Both served with uvicorn's defaults, so both write one access line per request:
+# uvicorn's for bare FastAPI; the kit's structured line for the kit (its logging
+# set-up turns uvicorn's off). The second baseline logs nothing at all.
+BARE_HEALTHZ = Contender(key="bare", label="bare FastAPI", app="health_bare:app")
+BARE_HEALTHZ_QUIET = Contender(
+    key="bare-quiet",
+    label="bare FastAPI, no access log",
+    app="health_bare:app",
+    uvicorn_args=("--no-access-log",),
+)
+KIT_HEALTHZ = Contender(key="kit", label="fastapi-kit full stack", app="health_kit:app")
+
+#: Every scenario, in running order. Append new ones here.
+SCENARIOS: tuple[Scenario, ...] = (
+    Scenario(
+        name="healthz",
+        title="middleware stack on /healthz",
+        baseline=BARE_HEALTHZ,
+        candidates=(KIT_HEALTHZ,),
+        target_ratio=0.90,
+    ),
+    Scenario(
+        name="healthz-unlogged",
+        title="/healthz vs an app that logs nothing",
+        baseline=BARE_HEALTHZ_QUIET,
+        candidates=(KIT_HEALTHZ,),
+        target_ratio=None,
+    ),
+)
+
+
+# --- results ------------------------------------------------------------------
+
+
+class BenchError(Exception):
+    """A measurement could not be made (server did not start, wrk failed...)."""
+
+
+@dataclass(frozen=True)
+class WrkResult:
+    """What one wrk run reported.
+
+    Attributes:
+        requests_per_s: The ``Requests/sec`` line.
+        latency_ms: Latency percentiles (``"50"``, ``"75"``, ``"90"``, ``"99"``) in ms.
+        requests: Completed requests.
+        non_2xx_3xx: Responses with a status of 400 or more (wrk's own counter).
+        socket_errors: Socket errors by kind (connect, read, write, timeout).
+    """
+
+    requests_per_s: float
+    latency_ms: dict[str, float]
+    requests: int
+    non_2xx_3xx: int
+    socket_errors: dict[str, int]
+
+    @property
+    def p99_ms(self) -> float:
+        """Return the 99th-percentile latency in milliseconds."""
+        return self.latency_ms["99"]
+
+    @property
+    def error_count(self) -> int:
+        """Return the number of failed responses and socket errors."""
+        return self.non_2xx_3xx + sum(self.socket_errors.values())
+
+
+@dataclass(frozen=True)
+class Run:
+    """One measurement of one contender in one round.
+
+    Attributes:
+        scenario: The scenario's name.
+        contender: The contender's key.
+        round: The round number, from 1.
+        wrk: What wrk reported.
+        server_log_lines: Lines the server wrote (the kit's access log, mostly).
+    """
+
+    scenario: str
+    contender: str
+    round: int
+    wrk: WrkResult
+    server_log_lines: int
+
+
+@dataclass(frozen=True)
+class Summary:
+    """One contender's medians over the rounds, and its verdict.
+
+    Attributes:
+        scenario: The scenario.
+        contender: The contender.
+        runs: Its measurements.
+        requests_per_s: Median requests/s.
+        p99_ms: Median 99th-percentile latency, ms.
+        ratio: ``requests_per_s`` divided by the baseline's.
+        errors: Whether this contender or the baseline had errors in any run.
+    """
+
+    scenario: Scenario
+    contender: Contender
+    runs: tuple[Run, ...]
+    requests_per_s: float
+    p99_ms: float
+    ratio: float
+    errors: bool
+
+    @property
+    def is_baseline(self) -> bool:
+        """Return whether this is the scenario's baseline."""
+        return self.contender is self.scenario.baseline
+
+    @property
+    def passed(self) -> bool:
+        """Return whether the target ratio is met by valid measurements."""
+        target = self.scenario.target_ratio
+        return not self.errors and (target is None or self.ratio >= target)
+
+
+@dataclass(frozen=True)
+class BenchConfig:
+    """The resolved command line.
+
+    Attributes:
+        duration: Seconds per measurement.
+        connections: Open connections wrk keeps.
+        rounds: How many times each contender is measured.
+        scenarios: The scenarios to run.
+        json_path: Where to write the raw results, if anywhere.
+        wrk: The wrk executable.
+        pinned: Whether server and wrk are pinned to their CPUs with taskset.
+    """
+
+    duration: int
+    connections: int
+    rounds: int
+    scenarios: tuple[Scenario, ...]
+    json_path: Path | None
+    wrk: str
+    pinned: bool
+
+
+# --- command line -------------------------------------------------------------
+
+
+def positive_int(text: str) -> int:
+    """Parse a strictly positive integer for argparse.
+
+    Args:
+        text: The command-line value.
+
+    Returns:
+        The integer.
+
+    Raises:
+        argparse.ArgumentTypeError: The value is not a positive integer.
+    """
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        msg = f"expected a positive integer, got {text!r}"
+        raise argparse.ArgumentTypeError(msg)
+    return value
+
+
+def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
+    """Parse the command line.
+
+    Args:
+        argv: The arguments, without the program name; ``sys.argv`` when ``None``.
+
+    Returns:
+        The parsed arguments; ``duration`` and ``rounds`` are ``None`` when not given.
+    """
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--duration", type=positive_int, help="seconds per measurement (10)")
+    parser.add_argument(
+        "--connections", type=positive_int, default=64, help="open connections wrk keeps (64)"
+    )
+    parser.add_argument("--rounds", type=positive_int, help="measurements per contender (3)")
+    parser.add_argument(
+        "--scenario",
+        action="append",
+        choices=[scenario.name for scenario in SCENARIOS],
+        help="run only this scenario (repeatable; default: all)",
+    )
+    parser.add_argument("--json", type=Path, metavar="PATH", help="also write raw results")
+    parser.add_argument("--quick", action="store_true", help="smoke run: --duration 3 --rounds 1")
+    return parser.parse_args(argv)
+
+
+def resolve_config(args: argparse.Namespace, wrk: str) -> BenchConfig:
+    """Turn the parsed arguments into a ``BenchConfig``.
+
+    Args:
+        args: From ``parse_args``; explicit ``--duration``/``--rounds`` win over ``--quick``.
+        wrk: The wrk executable.
+
+    Returns:
+        The configuration.
+    """
+    default_duration, default_rounds = (3, 1) if args.quick else (10, 3)
+    wanted: list[str] | None = args.scenario
+    return BenchConfig(
+        duration=args.duration or default_duration,
+        connections=args.connections,
+        rounds=args.rounds or default_rounds,
+        scenarios=tuple(s for s in SCENARIOS if wanted is None or s.name in wanted),
+        json_path=args.json,
+        wrk=wrk,
+        pinned=can_pin(),
+    )
+
+
+# --- processes ----------------------------------------------------------------
+
+
+def can_pin() -> bool:
+    """Return whether ``taskset`` exists and both bench CPUs are usable."""
+    return shutil.which("taskset") is not None and {SERVER_CPU, WRK_CPU} <= os.sched_getaffinity(0)
+
+
+def pin_prefix(cpu: int, pinned: bool) -> list[str]:
+    """Return the command prefix that pins a command to ``cpu`` (empty when not pinning).
+
+    Args:
+        cpu: The CPU number.
+        pinned: Whether pinning is on.
+
+    Returns:
+        ``["taskset", "-c", cpu]`` or ``[]``.
+    """
+    return ["taskset", "-c", str(cpu)] if pinned else []
+
+
+def free_port() -> int:
+    """Return a TCP port on ``HOST`` that is free right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def server_command(contender: Contender, port: int, pinned: bool) -> list[str]:
+    """Return the uvicorn command line serving ``contender`` on ``port``.
+
+    Args:
+        contender: What to serve.
+        port: The TCP port.
+        pinned: Whether to pin the server to ``SERVER_CPU``.
+
+    Returns:
+        The argv; the same flags for every contender.
+    """
+    return [
+        *pin_prefix(SERVER_CPU, pinned),
+        sys.executable,
+        "-m",
+        "uvicorn",
+        contender.app,
+        "--app-dir",
+        str(APPS_DIR),
+        "--host",
+        HOST,
+        "--port",
+        str(port),
+        *UVICORN_FLAGS,
+        *contender.uvicorn_args,
+    ]
+
+
+def stop_process_group(proc: subprocess.Popen[bytes]) -> None:
+    """Stop the process group led by ``proc``: SIGTERM, then SIGKILL after a grace period.
+
+    Args:
+        proc: A process started with ``start_new_session=True``.
+    """
+    # A second Ctrl-C must not cut the clean-up short: it is delivered afterwards.
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    try:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.wait(timeout=STOP_TIMEOUT_S)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)  # stragglers, or a server ignoring SIGTERM
+        proc.wait()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+
+
+def log_tail(path: Path, lines: int = 20) -> str:
+    """Return the last ``lines`` lines of the log at ``path`` (for error messages)."""
+    try:
+        text = path.read_text(errors="replace")
+    except OSError:
+        return "(no log)"
+    return "\n".join(text.splitlines()[-lines:]) or "(empty log)"
+
+
+def http_status(url: str) -> int | None:
+    """Return the status of ``GET url`` (no proxies), or ``None`` when it cannot connect.
+
+    Args:
+        url: An ``http://`` URL on ``HOST``.
+
+    Returns:
+        The HTTP status, or ``None``.
+    """
+    opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
+    try:
+        with opener.open(url, timeout=1.0) as response:
+            status: int = response.status
+            return status
+    except urllib.error.HTTPError as exc:
+        return exc.code
+    except OSError:
+        return None
+
+
+def wait_ready(proc: subprocess.Popen[bytes], url: str, log_path: Path) -> None:
+    """Poll ``url`` until it answers 200.
+
+    Args:
+        proc: The server process.
+        url: The URL wrk will load.
+        log_path: The server's log, quoted when it fails.
+
+    Raises:
+        BenchError: The server exited, or did not answer 200 within ``READY_TIMEOUT_S``.
+    """
+    deadline = time.monotonic() + READY_TIMEOUT_S
+    status: int | None = None
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            msg = f"server exited with status {proc.returncode}:\n{log_tail(log_path)}"
+            raise BenchError(msg)
+        status = http_status(url)
+        if status == 200:
+            return
+        time.sleep(0.1)
+    msg = f"{url} not ready after {READY_TIMEOUT_S:.0f} s (last status {status}):\n"
+    raise BenchError(msg + log_tail(log_path))
+
+
+@contextlib.contextmanager
+def running_server(contender: Contender, log_path: Path, pinned: bool) -> Iterator[str]:
+    """Serve ``contender`` until the block exits, then stop its whole process group.
+
+    Args:
+        contender: What to serve.
+        log_path: Where the server's stdout and stderr go.
+        pinned: Whether to pin the server to ``SERVER_CPU``.
+
+    Yields:
+        The URL to load, once it answers 200.
+    """
+    port = free_port()
+    url = f"http://{HOST}:{port}{contender.path}"
+    env = {**os.environ, **SERVER_ENV, **contender.env}
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            server_command(contender, port, pinned),
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            cwd=REPO_DIR,
+            start_new_session=True,  # its own process group, killed as a whole
+        )
+    try:
+        wait_ready(proc, url, log_path)
+        yield url
+    finally:
+        stop_process_group(proc)
+
+
+def count_lines(path: Path) -> int:
+    """Return the number of lines in the file at ``path``."""
+    count = 0
+    with path.open("rb") as file:
+        for chunk in iter(lambda: file.read(1 << 20), b""):
+            count += chunk.count(b"\n")
+    return count
+
+
+# --- wrk ------------------------------------------------------------------------
+
+_UNIT_MS = {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60_000.0, "h": 3_600_000.0}
+_PERCENTILE = re.compile(r"^\s*(\d+(?:\.\d+)?)%\s+([\d.]+)(us|ms|s|m|h)\s*$", re.MULTILINE)
+_RPS = re.compile(r"^Requests/sec:\s+([\d.]+)\s*$", re.MULTILINE)
+_REQUESTS = re.compile(r"^\s*(\d+) requests in ", re.MULTILINE)
+_NON_2XX = re.compile(r"Non-2xx or 3xx responses:\s+(\d+)")
+_SOCKET_ERRORS = re.compile(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)")
+
+
+def parse_wrk(output: str) -> WrkResult:
+    """Parse the report of ``wrk --latency``.
+
+    Args:
+        output: wrk's standard output.
+
+    Returns:
+        The parsed numbers; missing error lines mean zero errors.
+
+    Raises:
+        BenchError: The requests/s, request count or 99% latency is missing.
+    """
+    rps = _RPS.search(output)
+    requests = _REQUESTS.search(output)
+    latency = {
+        f"{float(pct):g}": float(value) * _UNIT_MS[unit]
+        for pct, value, unit in _PERCENTILE.findall(output)
+    }
+    if rps is None or requests is None or "99" not in latency:
+        msg = f"cannot parse wrk output:\n{output}"
+        raise BenchError(msg)
+    non_2xx = _NON_2XX.search(output)
+    sockets = _SOCKET_ERRORS.search(output)
+    counts = [int(n) for n in sockets.groups()] if sockets else [0, 0, 0, 0]
+    return WrkResult(
+        requests_per_s=float(rps.group(1)),
+        latency_ms=latency,
+        requests=int(requests.group(1)),
+        non_2xx_3xx=int(non_2xx.group(1)) if non_2xx else 0,
+        socket_errors=dict(zip(("connect", "read", "write", "timeout"), counts, strict=True)),
+    )
+
+
+def run_wrk(config: BenchConfig, url: str, duration: int) -> str:
+    """Load ``url`` with wrk for ``duration`` seconds and return its report.
+
+    Args:
+        config: Connections, wrk executable and pinning.
+        url: The URL to load.
+        duration: Seconds.
+
+    Returns:
+        wrk's standard output.
+
+    Raises:
+        BenchError: wrk failed or hung.
+    """
+    command = [
+        *pin_prefix(WRK_CPU, config.pinned),
+        config.wrk,
+        "-t1",
+        f"-c{config.connections}",
+        f"-d{duration}s",
+        "--latency",
+        url,
+    ]
+    try:
+        done = subprocess.run(
+            command, capture_output=True, text=True, timeout=duration + 30, check=False
+        )
+    except subprocess.TimeoutExpired as exc:
+        msg = f"wrk did not finish: {' '.join(command)}"
+        raise BenchError(msg) from exc
+    if done.returncode != 0:
+        msg = f"wrk failed ({done.returncode}): {done.stderr.strip() or done.stdout.strip()}"
+        raise BenchError(msg)
+    return done.stdout
+
+
+# --- measuring ------------------------------------------------------------------
+
+
+def measure(
+    config: BenchConfig, scenario: Scenario, contender: Contender, round_no: int, workdir: Path
+) -> Run:
+    """Start a fresh server for ``contender``, warm it up, measure it, stop it.
+
+    Args:
+        config: The run's settings.
+        scenario: The scenario being measured.
+        contender: The contender to serve.
+        round_no: The round, from 1.
+        workdir: Temporary directory for the server log.
+
+    Returns:
+        The measurement.
+    """
+    log_path = workdir / f"{scenario.name}-{contender.key}-{round_no}.log"
+    with running_server(contender, log_path, config.pinned) as url:
+        run_wrk(config, url, WARMUP_S)
+        result = parse_wrk(run_wrk(config, url, config.duration))
+    run = Run(scenario.name, contender.key, round_no, result, count_lines(log_path))
+    log_path.unlink()
+    return run
+
+
+def progress(run: Run, config: BenchConfig) -> None:
+    """Print one line about a finished measurement to stderr."""
+    wrk = run.wrk
+    errors = f", {wrk.error_count} ERRORS" if wrk.error_count else ""
+    print(
+        f"[round {run.round}/{config.rounds}] {run.scenario}/{run.contender}: "
+        f"{wrk.requests_per_s:,.0f} req/s, p99 {format_ms(wrk.p99_ms)}{errors}",
+        file=sys.stderr,
+        flush=True,
+    )
+
+
+def run_all(config: BenchConfig) -> list[Run]:
+    """Measure every contender of every scenario, alternating them, for every round.
+
+    Args:
+        config: The run's settings.
+
+    Returns:
+        All measurements, in the order they were made.
+    """
+    runs: list[Run] = []
+    with tempfile.TemporaryDirectory(prefix="fastapi-kit-bench-") as tmp:
+        for round_no in range(1, config.rounds + 1):
+            for scenario in config.scenarios:
+                for contender in scenario.contenders:
+                    run = measure(config, scenario, contender, round_no, Path(tmp))
+                    progress(run, config)
+                    runs.append(run)
+    return runs
+
+
+def summarize(scenario: Scenario, runs: Sequence[Run]) -> list[Summary]:
+    """Compute each contender's medians and its ratio against the baseline.
+
+    Args:
+        scenario: The scenario.
+        runs: All measurements (other scenarios' are ignored).
+
+    Returns:
+        One summary per contender, baseline first.
+    """
+    by_key = {
+        contender.key: tuple(
+            run for run in runs if (run.scenario, run.contender) == (scenario.name, contender.key)
+        )
+        for contender in scenario.contenders
+    }
+    base_runs = by_key[scenario.baseline.key]
+    base_rps = statistics.median(r.wrk.requests_per_s for r in base_runs)
+    base_errors = any(r.wrk.error_count for r in base_runs)
+    summaries = []
+    for contender in scenario.contenders:
+        own = by_key[contender.key]
+        rps = statistics.median(r.wrk.requests_per_s for r in own)
+        summaries.append(
+            Summary(
+                scenario=scenario,
+                contender=contender,
+                runs=own,
+                requests_per_s=rps,
+                p99_ms=statistics.median(r.wrk.p99_ms for r in own),
+                ratio=rps / base_rps if base_rps else 0.0,
+                errors=base_errors or any(r.wrk.error_count for r in own),
+            )
+        )
+    return summaries
+
+
+# --- report -----------------------------------------------------------------------
+
+
+def format_ms(value: float) -> str:
+    """Format a latency in milliseconds: ``7.1 ms``, ``0.85 ms``, ``1.25 s``."""
+    if value >= 1000:
+        return f"{value / 1000:.2f} s"
+    return f"{value:.2f} ms" if value < 1 else f"{value:.1f} ms"
+
+
+def target_cell(summary: Summary) -> str:
+    """Return the table's target column for ``summary`` (empty for the baseline)."""
+    if summary.is_baseline:
+        return ""
+    if summary.scenario.target_ratio is None:
+        return "(for information)"
+    target = f">= {summary.scenario.target_ratio:.2f}"
+    if summary.errors:
+        return f"{target} ⚠ invalid (errors)"
+    return f"{target} {'✓' if summary.passed else '✗'}"
+
+
+def table_row(summary: Summary) -> str:
+    """Return the markdown table row for ``summary``."""
+    label = summary.contender.label + (" (baseline)" if summary.is_baseline else "")
+    flag = " ⚠" if any(r.wrk.error_count for r in summary.runs) else ""
+    cells = [
+        summary.scenario.title,
+        label,
+        f"{summary.requests_per_s:,.0f}{flag}",
+        format_ms(summary.p99_ms),
+        f"{summary.ratio:.2f}",
+        target_cell(summary),
+    ]
+    return "| " + " | ".join(cells) + " |"
+
+
+def render_table(summaries: Sequence[Summary]) -> str:
+    """Return the markdown table of all summaries."""
+    lines = [
+        "| scenario | contender | requests/s | p99 latency | ratio vs baseline | target |",
+        "|---|---|---|---|---|---|",
+    ]
+    lines.extend(table_row(summary) for summary in summaries)
+    return "\n".join(lines)
+
+
+def error_lines(runs: Sequence[Run]) -> list[str]:
+    """Return one ``ERRORS`` line per measurement that had failed responses or socket errors."""
+    return [
+        f"ERRORS: {r.scenario}/{r.contender} round {r.round}: "
+        f"{r.wrk.non_2xx_3xx} non-2xx/3xx responses, socket errors "
+        + ", ".join(f"{kind} {n}" for kind, n in r.wrk.socket_errors.items())
+        for r in runs
+        if r.wrk.error_count
+    ]
+
+
+def verdict_lines(summaries: Sequence[Summary]) -> list[str]:
+    """Return a ``MISSED TARGET`` or ``INVALID`` line per candidate that did not pass."""
+    lines = []
+    for s in summaries:
+        if s.is_baseline or s.passed:
+            continue
+        what = (
+            f"{s.scenario.name}: {s.contender.label} at {s.ratio:.3f}"
+            f" of {s.scenario.baseline.label}"
+        )
+        if s.errors:
+            lines.append(f"INVALID: {what} (measurements had errors, see above)")
+        else:
+            lines.append(f"MISSED TARGET: {what} (target >= {s.scenario.target_ratio})")
+    return lines
+
+
+# --- environment ----------------------------------------------------------------
+
+
+def cpu_model() -> str:
+    """Return the CPU model name from ``/proc/cpuinfo`` (or ``platform``'s guess)."""
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() in ("model name", "Model", "cpu model"):
+                return value.strip()
+    return platform.processor() or platform.machine() or "unknown CPU"
+
+
+def wrk_version(wrk: str) -> str:
+    """Return wrk's version string (``wrk --version`` exits non-zero, which is fine)."""
+    try:
+        done = subprocess.run([wrk, "--version"], capture_output=True, text=True, check=False)
+    except OSError:
+        return "unknown"
+    match = re.search(r"wrk (\S+)", done.stdout + done.stderr)
+    return match.group(1) if match else "unknown"
+
+
+def package_version(name: str) -> str:
+    """Return the installed version of distribution ``name``, or ``"?"``."""
+    try:
+        return metadata.version(name)
+    except metadata.PackageNotFoundError:
+        return "?"
+
+
+def environment(config: BenchConfig) -> dict[str, object]:
+    """Return what the numbers depend on: hardware, versions, settings and the machine's load.
+
+    Call it before measuring: the load average is meant to show other work on the machine.
+    """
+    return {
+        "cpu": cpu_model(),
+        "cpus": os.cpu_count(),
+        "python": platform.python_version(),
+        "fastapi": package_version("fastapi"),
+        "starlette": package_version("starlette"),
+        "uvicorn": package_version("uvicorn"),
+        "fastapi_kit": package_version("fastapi-kit"),
+        "wrk": wrk_version(config.wrk),
+        "connections": config.connections,
+        "duration_s": config.duration,
+        "warmup_s": WARMUP_S,
+        "rounds": config.rounds,
+        "pinning": f"server CPU {SERVER_CPU}, wrk CPU {WRK_CPU}" if config.pinned else "none",
+        "load_average_before": round(os.getloadavg()[0], 2),
+    }
+
+
+def environment_line(env: Mapping[str, object]) -> str:
+    """Return the one-line description of ``env`` printed under the table."""
+    return (
+        f"Environment: {env['cpu']} ({env['cpus']} CPUs), Python {env['python']}, "
+        f"fastapi {env['fastapi']}, starlette {env['starlette']}, uvicorn {env['uvicorn']}, "
+        f"wrk {env['wrk']}; {env['connections']} connections, {env['duration_s']} s per run "
+        f"(after {env['warmup_s']} s warm-up), {env['rounds']} round(s), median reported; "
+        f"pinning: {env['pinning']}; 1-min load average before the run: "
+        f"{env['load_average_before']} (other processes on these CPUs add noise)."
+    )
+
+
+def results_json(env: Mapping[str, object], summaries: Sequence[Summary]) -> dict[str, object]:
+    """Return the raw results as JSON-ready data."""
+    return {
+        "environment": dict(env),
+        "results": [
+            {
+                "scenario": s.scenario.name,
+                "title": s.scenario.title,
+                "contender": s.contender.key,
+                "label": s.contender.label,
+                "baseline": s.is_baseline,
+                "target_ratio": None if s.is_baseline else s.scenario.target_ratio,
+                "median_requests_per_s": s.requests_per_s,
+                "median_p99_ms": s.p99_ms,
+                "ratio": s.ratio,
+                "passed": None if s.is_baseline else s.passed,
+                "errors": s.errors,
+                "runs": [asdict(r) for r in s.runs],
+            }
+            for s in summaries
+        ],
+    }
+
+
+# --- main ---------------------------------------------------------------------------
+
+
+def _exit_on_signal(signum: int, _frame: FrameType | None) -> NoReturn:
+    raise SystemExit(128 + signum)  # unwinds through the finally blocks that stop servers
+
+
+def report(config: BenchConfig, env: Mapping[str, object], runs: Sequence[Run]) -> int:
+    """Print the table, the environment and the verdicts; write the JSON if asked.
+
+    Args:
+        config: The run's settings.
+        env: From ``environment``.
+        runs: All measurements.
+
+    Returns:
+        The exit status: 1 when a measurement had errors, else 0.
+    """
+    summaries = [s for scenario in config.scenarios for s in summarize(scenario, runs)]
+    print(render_table(summaries))
+    print()
+    print(environment_line(env))
+    problems = error_lines(runs) + verdict_lines(summaries)
+    if problems:
+        print()
+        print("\n".join(problems))
+    status = 1 if any(r.wrk.error_count for r in runs) else 0
+    if config.json_path is not None:
+        try:
+            config.json_path.write_text(json.dumps(results_json(env, summaries), indent=2) + "\n")
+        except OSError as exc:
+            print(f"cannot write {config.json_path}: {exc}", file=sys.stderr)
+            status = 1
+    return status
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the benchmarks and print the report.
+
+    Args:
+        argv: The arguments, without the program name; ``sys.argv`` when ``None``.
+
+    Returns:
+        The exit status (see the module docstring).
+    """
+    args = parse_args(argv)
+    wrk = shutil.which("wrk")
+    if wrk is None:
+        print(WRK_MISSING, file=sys.stderr)
+        return 2
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _exit_on_signal)
+    config = resolve_config(args, wrk)
+    env = environment(config)
+    try:
+        runs = run_all(config)
+    except BenchError as exc:
+        print(f"bench failed: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    return report(config, env, runs)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
