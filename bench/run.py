@@ -22,9 +22,16 @@ Method:
   (20 s deadline), warm up with 2 s of wrk, then measure with
   ``wrk -t1 -c<connections> -d<duration>s --latency``; the server is stopped
   (its whole process group) before the next contender starts;
+* the server's CPU time (user + system, from ``/proc``) over the measurement gives
+  its CPU microseconds per request;
 * contenders alternate within each round (baseline, candidate, baseline, ...) for
-  ``--rounds`` rounds, and the table reports each contender's median requests/s
-  and median 99th-percentile latency.
+  ``--rounds`` rounds, and the table reports each contender's median requests/s,
+  median 99th-percentile latency and median CPU per request.
+
+The ratio is the candidate's median requests/s over the baseline's. On a shared
+virtual machine single runs swing by 10-20 %, so use several rounds (5 by
+default) and read the medians; CPU per request shows where a difference comes
+from (the server saturates its core, so the two move together).
 
 Exit status: 0 when the report was produced, targets missed or not (a miss is
 printed as a ``MISSED TARGET`` line); 1 when a measurement could not be made or
@@ -144,6 +151,12 @@ BARE_HEALTHZ_QUIET = Contender(
     uvicorn_args=("--no-access-log",),
 )
 KIT_HEALTHZ = Contender(key="kit", label="fastapi-kit full stack", app="health_kit:app")
+KIT_HEALTHZ_NO_FREEZE = Contender(
+    key="kit-no-freeze",
+    label="fastapi-kit full stack, GC_FREEZE=false",
+    app="health_kit:app",
+    env={"GC_FREEZE": "false"},
+)
 
 #: Every scenario, in running order. Append new ones here.
 SCENARIOS: tuple[Scenario, ...] = (
@@ -153,6 +166,13 @@ SCENARIOS: tuple[Scenario, ...] = (
         baseline=BARE_HEALTHZ,
         candidates=(KIT_HEALTHZ,),
         target_ratio=0.90,
+    ),
+    Scenario(
+        name="healthz-gc",
+        title="/healthz without the start-up gc.freeze()",
+        baseline=BARE_HEALTHZ,
+        candidates=(KIT_HEALTHZ_NO_FREEZE,),
+        target_ratio=None,
     ),
     Scenario(
         name="healthz-unlogged",
@@ -210,6 +230,7 @@ class Run:
         round: The round number, from 1.
         wrk: What wrk reported.
         server_log_lines: Lines the server wrote (the kit's access log, mostly).
+        server_cpu_s: CPU time (user + system) the server used during the measurement.
     """
 
     scenario: str
@@ -217,6 +238,12 @@ class Run:
     round: int
     wrk: WrkResult
     server_log_lines: int
+    server_cpu_s: float
+
+    @property
+    def cpu_us_per_request(self) -> float:
+        """Return the server's CPU microseconds per completed request."""
+        return self.server_cpu_s / self.wrk.requests * 1e6 if self.wrk.requests else 0.0
 
 
 @dataclass(frozen=True)
@@ -229,6 +256,7 @@ class Summary:
         runs: Its measurements.
         requests_per_s: Median requests/s.
         p99_ms: Median 99th-percentile latency, ms.
+        cpu_us_per_request: Median server CPU microseconds per request.
         ratio: ``requests_per_s`` divided by the baseline's.
         errors: Whether this contender or the baseline had errors in any run.
     """
@@ -238,6 +266,7 @@ class Summary:
     runs: tuple[Run, ...]
     requests_per_s: float
     p99_ms: float
+    cpu_us_per_request: float
     ratio: float
     errors: bool
 
@@ -311,11 +340,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         The parsed arguments; ``duration`` and ``rounds`` are ``None`` when not given.
     """
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--duration", type=positive_int, help="seconds per measurement (10)")
+    parser.add_argument("--duration", type=positive_int, help="seconds per measurement (8)")
     parser.add_argument(
         "--connections", type=positive_int, default=64, help="open connections wrk keeps (64)"
     )
-    parser.add_argument("--rounds", type=positive_int, help="measurements per contender (3)")
+    parser.add_argument("--rounds", type=positive_int, help="measurements per contender (5)")
     parser.add_argument(
         "--scenario",
         action="append",
@@ -337,7 +366,7 @@ def resolve_config(args: argparse.Namespace, wrk: str) -> BenchConfig:
     Returns:
         The configuration.
     """
-    default_duration, default_rounds = (3, 1) if args.quick else (10, 3)
+    default_duration, default_rounds = (3, 1) if args.quick else (8, 5)
     wanted: list[str] | None = args.scenario
     return BenchConfig(
         duration=args.duration or default_duration,
@@ -482,7 +511,7 @@ def wait_ready(proc: subprocess.Popen[bytes], url: str, log_path: Path) -> None:
 
 
 @contextlib.contextmanager
-def running_server(contender: Contender, log_path: Path, pinned: bool) -> Iterator[str]:
+def running_server(contender: Contender, log_path: Path, pinned: bool) -> Iterator[tuple[str, int]]:
     """Serve ``contender`` until the block exits, then stop its whole process group.
 
     Args:
@@ -491,7 +520,7 @@ def running_server(contender: Contender, log_path: Path, pinned: bool) -> Iterat
         pinned: Whether to pin the server to ``SERVER_CPU``.
 
     Yields:
-        The URL to load, once it answers 200.
+        The URL to load, once it answers 200, and the server's process id.
     """
     port = free_port()
     url = f"http://{HOST}:{port}{contender.path}"
@@ -508,7 +537,7 @@ def running_server(contender: Contender, log_path: Path, pinned: bool) -> Iterat
         )
     try:
         wait_ready(proc, url, log_path)
-        yield url
+        yield url, proc.pid
     finally:
         stop_process_group(proc)
 
@@ -604,6 +633,13 @@ def run_wrk(config: BenchConfig, url: str, duration: int) -> str:
 # --- measuring ------------------------------------------------------------------
 
 
+def process_cpu_seconds(pid: int) -> float:
+    """Return the user + system CPU seconds process ``pid`` has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+    utime, stime = int(fields[11]), int(fields[12])  # fields 14 and 15 of stat(5)
+    return (utime + stime) / os.sysconf("SC_CLK_TCK")
+
+
 def measure(
     config: BenchConfig, scenario: Scenario, contender: Contender, round_no: int, workdir: Path
 ) -> Run:
@@ -620,10 +656,12 @@ def measure(
         The measurement.
     """
     log_path = workdir / f"{scenario.name}-{contender.key}-{round_no}.log"
-    with running_server(contender, log_path, config.pinned) as url:
+    with running_server(contender, log_path, config.pinned) as (url, pid):
         run_wrk(config, url, WARMUP_S)
+        cpu_before = process_cpu_seconds(pid)
         result = parse_wrk(run_wrk(config, url, config.duration))
-    run = Run(scenario.name, contender.key, round_no, result, count_lines(log_path))
+        cpu_used = process_cpu_seconds(pid) - cpu_before
+    run = Run(scenario.name, contender.key, round_no, result, count_lines(log_path), cpu_used)
     log_path.unlink()
     return run
 
@@ -634,7 +672,8 @@ def progress(run: Run, config: BenchConfig) -> None:
     errors = f", {wrk.error_count} ERRORS" if wrk.error_count else ""
     print(
         f"[round {run.round}/{config.rounds}] {run.scenario}/{run.contender}: "
-        f"{wrk.requests_per_s:,.0f} req/s, p99 {format_ms(wrk.p99_ms)}{errors}",
+        f"{wrk.requests_per_s:,.0f} req/s, p99 {format_ms(wrk.p99_ms)}, "
+        f"{run.cpu_us_per_request:.0f} µs CPU/request{errors}",
         file=sys.stderr,
         flush=True,
     )
@@ -683,6 +722,7 @@ def summarize(scenario: Scenario, runs: Sequence[Run]) -> list[Summary]:
     for contender in scenario.contenders:
         own = by_key[contender.key]
         rps = statistics.median(r.wrk.requests_per_s for r in own)
+        cpu = statistics.median(r.cpu_us_per_request for r in own)
         summaries.append(
             Summary(
                 scenario=scenario,
@@ -690,6 +730,7 @@ def summarize(scenario: Scenario, runs: Sequence[Run]) -> list[Summary]:
                 runs=own,
                 requests_per_s=rps,
                 p99_ms=statistics.median(r.wrk.p99_ms for r in own),
+                cpu_us_per_request=cpu,
                 ratio=rps / base_rps if base_rps else 0.0,
                 errors=base_errors or any(r.wrk.error_count for r in own),
             )
@@ -728,6 +769,7 @@ def table_row(summary: Summary) -> str:
         label,
         f"{summary.requests_per_s:,.0f}{flag}",
         format_ms(summary.p99_ms),
+        f"{summary.cpu_us_per_request:.0f} µs",
         f"{summary.ratio:.2f}",
         target_cell(summary),
     ]
@@ -737,8 +779,11 @@ def table_row(summary: Summary) -> str:
 def render_table(summaries: Sequence[Summary]) -> str:
     """Return the markdown table of all summaries."""
     lines = [
-        "| scenario | contender | requests/s | p99 latency | ratio vs baseline | target |",
-        "|---|---|---|---|---|---|",
+        (
+            "| scenario | contender | requests/s | p99 latency | server CPU per request "
+            "| ratio vs baseline | target |"
+        ),
+        "|---|---|---|---|---|---|---|",
     ]
     lines.extend(table_row(summary) for summary in summaries)
     return "\n".join(lines)
@@ -852,6 +897,7 @@ def results_json(env: Mapping[str, object], summaries: Sequence[Summary]) -> dic
                 "target_ratio": None if s.is_baseline else s.scenario.target_ratio,
                 "median_requests_per_s": s.requests_per_s,
                 "median_p99_ms": s.p99_ms,
+                "median_cpu_us_per_request": s.cpu_us_per_request,
                 "ratio": s.ratio,
                 "passed": None if s.is_baseline else s.passed,
                 "errors": s.errors,

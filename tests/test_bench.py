@@ -1,0 +1,76 @@
+"""The benchmark harness reads wrk correctly and explains what it needs."""
+
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+WRK_REPORT = """\
+Running 8s test @ http://127.0.0.1:41234/healthz
+  1 threads and 64 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency    10.71ms    2.03ms  48.11ms   91.20%
+    Req/Sec     6.01k   310.52     6.51k    80.00%
+  Latency Distribution
+     50%   10.40ms
+     75%   11.02ms
+     90%   12.15ms
+     99%    1.02s
+  47854 requests in 8.00s, 7.21MB read
+  Socket errors: connect 0, read 2, write 0, timeout 5
+  Non-2xx or 3xx responses: 3
+Requests/sec:   5981.26
+Transfer/sec:    0.90MB
+"""
+
+
+@pytest.fixture(scope="module")
+def bench() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("bench_run", ROOT / "bench" / "run.py")
+    assert spec is not None
+    assert spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["bench_run"] = module  # dataclasses resolve annotations through it
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_wrk_report_is_parsed_with_units_and_errors(bench: ModuleType) -> None:
+    result = bench.parse_wrk(WRK_REPORT)
+    assert result.requests_per_s == 5981.26
+    assert result.requests == 47854
+    assert result.latency_ms == {"50": 10.4, "75": 11.02, "90": 12.15, "99": 1020.0}
+    assert result.non_2xx_3xx == 3
+    assert result.socket_errors == {"connect": 0, "read": 2, "write": 0, "timeout": 5}
+    assert result.error_count == 10
+
+
+def test_a_clean_report_has_no_errors(bench: ModuleType) -> None:
+    clean = "\n".join(
+        line for line in WRK_REPORT.splitlines() if "errors" not in line and "Non-2xx" not in line
+    )
+    assert bench.parse_wrk(clean).error_count == 0
+
+
+def test_an_unreadable_report_is_an_error(bench: ModuleType) -> None:
+    with pytest.raises(bench.BenchError, match="cannot parse"):
+        bench.parse_wrk("unable to connect to 127.0.0.1:1 Connection refused")
+
+
+def test_missing_wrk_says_how_to_install_it() -> None:
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "run.py"), "--quick"],
+        env={"PATH": ""},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert "apt-get install -y wrk" in result.stderr
