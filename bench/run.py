@@ -158,6 +158,17 @@ KIT_HEALTHZ_NO_FREEZE = Contender(
     env={"GC_FREEZE": "false"},
 )
 
+DB_BARE = Contender(
+    key="db-bare", label="hand-written, session in the endpoint", app="db_bare:app", path="/items/1"
+)
+DB_BARE_DEPENDENCY = Contender(
+    key="db-dependency",
+    label="hand-written yield dependency",
+    app="db_bare_dependency:app",
+    path="/items/1",
+)
+DB_KIT = Contender(key="db-kit", label="fastapi-kit DbSession", app="db_kit:app", path="/items/1")
+
 #: Every scenario, in running order. Append new ones here.
 SCENARIOS: tuple[Scenario, ...] = (
     Scenario(
@@ -172,6 +183,13 @@ SCENARIOS: tuple[Scenario, ...] = (
         title="/healthz without the start-up gc.freeze()",
         baseline=BARE_HEALTHZ,
         candidates=(KIT_HEALTHZ_NO_FREEZE,),
+        target_ratio=None,
+    ),
+    Scenario(
+        name="db-read",
+        title="read one row (SQLite)",
+        baseline=DB_BARE,
+        candidates=(DB_BARE_DEPENDENCY, DB_KIT),
         target_ratio=None,
     ),
     Scenario(

@@ -52,6 +52,30 @@ PUBLIC = {
         "SecurityHeadersMiddleware",
         "client_ip",
     },
+    "fastapi_kit.db": {
+        "DATABASE_STATE_KEY",
+        "MAX_OFFSET",
+        "NAMING_CONVENTION",
+        "Base",
+        "Database",
+        "DatabaseBusy",
+        "DatabaseConfig",
+        "DatabaseUnavailable",
+        "DbSession",
+        "IntegrityViolation",
+        "Page",
+        "PageParams",
+        "Pagination",
+        "TimestampMixin",
+        "UTCDateTime",
+        "get_database",
+        "get_db_session",
+        "integrity_violation",
+        "paginate",
+        "translate_error",
+        "utcnow",
+    },
+    "fastapi_kit.testing": {"app_client"},
     "fastapi_kit.health": {
         "CheckResult",
         "HealthStatus",
@@ -80,3 +104,30 @@ def test_public_objects_are_documented(module_name: str) -> None:
         member = getattr(module, name)
         if inspect.isfunction(member) or inspect.isclass(member):
             assert getattr(member, "__doc__", None), f"{module_name}.{name} has no docstring"
+
+
+@pytest.mark.parametrize(
+    ("block", "others"),
+    [
+        ("fastapi_kit.errors", ("logging", "security", "health", "db", "kit", "settings")),
+        ("fastapi_kit.logging", ("errors", "security", "health", "db", "kit", "settings")),
+        ("fastapi_kit.settings", ("errors", "logging", "security", "health", "db", "kit")),
+        ("fastapi_kit.db", ("logging", "security", "health", "kit")),
+    ],
+)
+def test_a_block_imports_no_block_it_does_not_need(block: str, others: tuple[str, ...]) -> None:
+    import subprocess
+    import sys
+
+    code = f"import sys, {block}; print(' '.join(sys.modules))"
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
+    assert [f"fastapi_kit.{other}" for other in others if f"fastapi_kit.{other}" in loaded] == []
+
+
+def test_unknown_attributes_of_the_package_are_attribute_errors() -> None:
+    import fastapi_kit
+
+    with pytest.raises(AttributeError, match="no attribute 'Kitt'"):
+        _ = fastapi_kit.Kitt  # type: ignore[attr-defined]

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import gc
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from typing import TYPE_CHECKING, Any, TypeAlias
 
 from fastapi import FastAPI
 
+from fastapi_kit.db import Database
 from fastapi_kit.errors import install_error_handlers
 from fastapi_kit.health import ReadinessChecks, add_health_routes
 from fastapi_kit.logging import RequestContextMiddleware, configure_logging
@@ -26,8 +27,9 @@ if TYPE_CHECKING:
 
 __all__ = ("Kit", "LifespanHook")
 
-#: Something that runs around the app's lifetime: entered at start-up, exited at shutdown.
-LifespanHook: TypeAlias = Callable[[FastAPI], AbstractAsyncContextManager[object]]
+#: Something that runs around the app's lifetime: entered at start-up, exited at
+#: shutdown. What it yields, if a mapping, joins the lifespan state (``request.state``).
+LifespanHook: TypeAlias = Callable[[FastAPI], AbstractAsyncContextManager[Mapping[str, Any] | None]]
 
 
 class Kit:
@@ -59,9 +61,14 @@ class Kit:
     moved out of the cyclic garbage collector's reach (``gc.freeze()``; turn off with
     ``GC_FREEZE=false``), so full collections stop re-scanning them under load.
 
+    With a database (``DATABASE_URL``, or ``database=``), ``install`` also registers
+    its ``database`` readiness check and its lifespan: requests reach it through
+    [`DbSession`][fastapi_kit.db.DbSession], and its pool is disposed of at shutdown.
+
     Args:
         settings: The configuration; read from the environment when omitted.
         readiness: The readiness probes behind ``/readyz``; a new registry when omitted.
+        database: The database; by default one is made from ``DATABASE_URL`` when set.
     """
 
     def __init__(
@@ -69,6 +76,7 @@ class Kit:
         settings: KitSettings | None = None,
         *,
         readiness: ReadinessChecks | None = None,
+        database: Database | None = None,
     ) -> None:
         self.settings = settings if settings is not None else KitSettings()
         self.readiness = (
@@ -76,6 +84,10 @@ class Kit:
             if readiness is not None
             else ReadinessChecks(default_timeout=self.settings.readiness_timeout)
         )
+        if database is None and self.settings.database_url is not None:
+            database = Database.from_settings(self.settings)
+        #: The app's database, if it has one.
+        self.database = database
         self._lifespan_hooks: list[LifespanHook] = []
 
     def add_lifespan(self, hook: LifespanHook) -> None:
@@ -83,17 +95,25 @@ class Kit:
 
         Hooks are entered in the order they were added and exited in reverse, all
         before the app's own lifespan starts and after it ends. Blocks use this to
-        open and close their connections.
+        open and close their connections; a mapping a hook yields joins the lifespan
+        state, which requests see as ``request.state``.
         """
         self._lifespan_hooks.append(hook)
 
     @asynccontextmanager
-    async def lifespan(self, app: FastAPI) -> AsyncIterator[None]:
-        """The kit's part of the application lifespan (entered by ``install``)."""
+    async def lifespan(self, app: FastAPI) -> AsyncIterator[dict[str, Any]]:
+        """The kit's part of the application lifespan (entered by ``install``).
+
+        Yields:
+            The lifespan state the hooks contributed.
+        """
+        state: dict[str, Any] = {}
         async with AsyncExitStack() as stack:
             for hook in self._lifespan_hooks:
-                await stack.enter_async_context(hook(app))
-            yield
+                contributed = await stack.enter_async_context(hook(app))
+                if contributed:
+                    state.update(contributed)
+            yield state
 
     def install(self, app: FastAPI, *, logging: bool = True) -> FastAPI:
         """Install every configured block on ``app`` and return it.
@@ -107,6 +127,9 @@ class Kit:
         if logging:
             configure_logging(settings.log_format, settings.log_level)
         install_error_handlers(app)  # adds the innermost middleware
+        if self.database is not None:
+            self.readiness.add("database", self.database.ping)
+            self.add_lifespan(self.database.lifespan)
         add_health_routes(app, self.readiness)
         app.add_middleware(BodySizeLimitMiddleware, max_body_size=settings.max_body_size)
         if settings.cors_origins:
@@ -125,10 +148,12 @@ class Kit:
 
         @asynccontextmanager
         async def lifespan(asgi_app: Any) -> AsyncIterator[Any]:
-            async with self.lifespan(app), app_lifespan(asgi_app) as state:
+            async with self.lifespan(app) as kit_state, app_lifespan(asgi_app) as app_state:
                 if self.settings.gc_freeze:
                     _freeze_startup_heap()
-                yield state
+                state = {**kit_state, **(app_state or {})}
+                # No state at all stays None: servers without lifespan state still work.
+                yield state or None
 
         app.router.lifespan_context = lifespan
 

@@ -57,6 +57,23 @@ class KitSettings(BaseSettings):
         description="SQLAlchemy async URL, e.g. `postgresql+asyncpg://...` (secret: it "
         "may hold a password).",
     )
+    db_pool_size: PositiveInt = Field(5, description="Connections the pool keeps open.")
+    db_max_overflow: int = Field(
+        10, ge=0, description="Extra connections the pool may open under load."
+    )
+    db_pool_timeout: float = Field(
+        5.0, gt=0, description="Seconds a request waits for a pooled connection (then 503)."
+    )
+    db_pool_recycle: PositiveInt = Field(
+        1800, description="Seconds after which a pooled connection is replaced."
+    )
+    db_connect_timeout: float = Field(
+        5.0, gt=0, description="Seconds a new database connection may take."
+    )
+    db_sqlite_busy_timeout: float = Field(
+        5.0, ge=0, description="Seconds a SQLite statement waits for another writer's lock."
+    )
+    db_echo: bool = Field(False, description="Log every SQL statement (debugging).")
     redis_url: SecretStr | None = Field(
         None,
         description="Redis URL. Set: cache, rate-limit counters and token revocation "

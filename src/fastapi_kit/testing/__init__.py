@@ -1,0 +1,7 @@
+"""Helpers for testing apps built with the kit (they need ``httpx``)."""
+
+from __future__ import annotations
+
+from fastapi_kit.testing.client import app_client
+
+__all__ = ("app_client",)
