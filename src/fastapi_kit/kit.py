@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import gc
+import secrets
 from collections.abc import Callable, Mapping
 from contextlib import AbstractAsyncContextManager, AsyncExitStack, asynccontextmanager
 from typing import TYPE_CHECKING, Any, TypeAlias
 
+import structlog
 from fastapi import FastAPI
+from pydantic import SecretStr
 
+from fastapi_kit._redis import create_redis
+from fastapi_kit.auth import Auth, AuthConfig, MemoryRevocationStore
+from fastapi_kit.auth.passwords import CryptContextHasher
 from fastapi_kit.db import Database
 from fastapi_kit.errors import install_error_handlers
 from fastapi_kit.health import ReadinessChecks, add_health_routes
@@ -24,6 +30,10 @@ from fastapi_kit.settings import KitSettings
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
+
+    from redis.asyncio import Redis
+
+    from fastapi_kit.auth import PasswordHasher, RolePolicy, TokenRevocationStore, UserLoader
 
 __all__ = ("Kit", "LifespanHook")
 
@@ -64,6 +74,9 @@ class Kit:
     With a database (``DATABASE_URL``, or ``database=``), ``install`` also registers
     its ``database`` readiness check and its lifespan: requests reach it through
     [`DbSession`][fastapi_kit.db.DbSession], and its pool is disposed of at shutdown.
+    With ``REDIS_URL``, the blocks share one Redis client, checked as ``redis`` by
+    ``/readyz``. After [`use_auth`][fastapi_kit.Kit.use_auth], requests reach the
+    [`Auth`][fastapi_kit.auth.Auth] through ``CurrentUser`` and ``require_role``.
 
     Args:
         settings: The configuration; read from the environment when omitted.
@@ -88,7 +101,67 @@ class Kit:
             database = Database.from_settings(self.settings)
         #: The app's database, if it has one.
         self.database = database
+        #: The Redis client the blocks share, when ``REDIS_URL`` is set.
+        self.redis: Redis | None = (
+            create_redis(self.settings.redis_url) if self.settings.redis_url else None
+        )
+        #: The app's authentication, once ``use_auth`` was called.
+        self.auth: Auth | None = None
         self._lifespan_hooks: list[LifespanHook] = []
+
+    def use_auth(
+        self,
+        *,
+        user_loader: UserLoader | None = None,
+        claims_only: bool = False,
+        role_policy: RolePolicy | None = None,
+        revocation: TokenRevocationStore | None = None,
+        hasher: PasswordHasher | None = None,
+    ) -> Auth:
+        """Set up authentication from the settings and return it.
+
+        Tokens are signed with ``SECRET_KEY`` (HS256); unset, a random key is made
+        for this process, with a warning: tokens then die with the process and do
+        not work across instances. Revocations live in Redis when ``REDIS_URL`` is
+        set (shared by every instance), in memory otherwise.
+
+        Args:
+            user_loader: ``async (subject) -> user | None``, to load the user of a token.
+            claims_only: Trust the token's roles instead of loading the user.
+            role_policy: Role hierarchy and permissions.
+            revocation: Another revocation store.
+            hasher: Another password hasher (argon2id at OWASP's parameters, in
+                ``PASSWORD_HASH_THREADS`` threads, by default).
+        """
+        settings = self.settings
+        secret = settings.secret_key
+        if secret is None:
+            structlog.get_logger("fastapi_kit.auth").warning(
+                "secret_key_missing",
+                detail="SECRET_KEY is not set: signing tokens with a random key for this "
+                "process only; set it when running several instances or restarting.",
+            )
+            secret = SecretStr(secrets.token_urlsafe(48))
+        config = AuthConfig.from_settings(
+            settings.model_copy(update={"secret_key": secret}), claims_only=claims_only
+        )
+        if revocation is None:
+            if self.redis is not None:
+                from fastapi_kit.auth.revocation.redis import (  # optional extra
+                    RedisRevocationStore,
+                )
+
+                revocation = RedisRevocationStore(self.redis)
+            else:
+                revocation = MemoryRevocationStore()
+        self.auth = Auth(
+            config,
+            user_loader=user_loader,
+            revocation=revocation,
+            hasher=hasher or CryptContextHasher(threads=settings.password_hash_threads),
+            role_policy=role_policy,
+        )
+        return self.auth
 
     def add_lifespan(self, hook: LifespanHook) -> None:
         """Run ``hook(app)`` around the app's lifetime (start-up and shutdown).
@@ -130,6 +203,12 @@ class Kit:
         if self.database is not None:
             self.readiness.add("database", self.database.ping)
             self.add_lifespan(self.database.lifespan)
+        if self.redis is not None:
+            self.readiness.add("redis", self._ping_redis)
+            self.add_lifespan(self._redis_lifespan)
+        if self.auth is not None:
+            self.add_lifespan(self.auth.lifespan)
+            self.auth.install(app)
         add_health_routes(app, self.readiness)
         app.add_middleware(BodySizeLimitMiddleware, max_body_size=settings.max_body_size)
         if settings.cors_origins:
@@ -142,6 +221,18 @@ class Kit:
         app.add_middleware(RequestContextMiddleware)
         self._wrap_lifespan(app)
         return app
+
+    async def _ping_redis(self) -> None:
+        assert self.redis is not None  # noqa: S101  # registered only with a client
+        await self.redis.ping()
+
+    @asynccontextmanager
+    async def _redis_lifespan(self, _app: FastAPI) -> AsyncIterator[None]:
+        assert self.redis is not None  # noqa: S101  # registered only with a client
+        try:
+            yield
+        finally:
+            await self.redis.aclose()
 
     def _wrap_lifespan(self, app: FastAPI) -> None:
         app_lifespan = app.router.lifespan_context

@@ -86,6 +86,25 @@ class KitSettings(BaseSettings):
         1_209_600, description="Refresh token lifetime, seconds."
     )
 
+    jwt_issuer: str = Field("fastapi-kit", min_length=1, description="`iss` of issued tokens.")
+    jwt_audience: str = Field("fastapi-kit", min_length=1, description="`aud` of issued tokens.")
+    jwt_leeway: int = Field(
+        30, ge=0, le=60, description="Clock skew tolerated on token times, seconds (<= 60)."
+    )
+    auth_token_url: str = Field(
+        "/auth/token", description="The login route Swagger's Authorize button posts to."
+    )
+    auth_cookie_secure: bool = Field(
+        True, description="Session cookies over HTTPS only (turn off for local http)."
+    )
+    revocation_policy: Literal["fail_closed", "fail_open"] = Field(
+        "fail_closed",
+        description="When the revocation store is down: refuse tokens (503) or accept them.",
+    )
+    password_hash_threads: PositiveInt = Field(
+        4, description="Password hashes computed at once, in worker threads."
+    )
+
     # --- rate limiting and caching --------------------------------------------
     rate_limit_auth: str = Field(
         "10/minute", description="Limit on login and registration, per IP and per account."

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from fastapi_kit._openapi import add_openapi_processor
 from fastapi_kit.errors.problem import PROBLEM_JSON, ProblemDetail, default_code_and_title
 
 if TYPE_CHECKING:
@@ -46,25 +47,12 @@ def problem_responses(*errors: int | type[APIError]) -> dict[int | str, dict[str
 
 
 def install_problem_openapi(app: FastAPI) -> None:
-    """Add the ``ProblemDetail`` schema to ``app``'s OpenAPI and use it for every 422.
-
-    Wraps ``app.openapi`` once; the generated document is cached as FastAPI does.
-    """
-    if getattr(app.openapi, "_fastapi_kit_problems", False):
-        return
-    generate = app.openapi
-
-    def openapi() -> dict[str, Any]:
-        if app.openapi_schema is None:
-            app.openapi_schema = add_problem_schema(generate())
-        return app.openapi_schema
-
-    openapi._fastapi_kit_problems = True  # type: ignore[attr-defined]  # idempotence marker
-    app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's documented extension point
+    """Add the ``ProblemDetail`` schema to ``app``'s OpenAPI and use it for every 422."""
+    add_openapi_processor(app, "errors", add_problem_schema)
 
 
-def add_problem_schema(document: dict[str, Any]) -> dict[str, Any]:
-    """Return ``document`` with the problem schema registered and 422s pointing at it."""
+def add_problem_schema(document: dict[str, Any]) -> None:
+    """Register the problem schema in ``document`` and point every 422 at it."""
     schemas: dict[str, Any] = document.setdefault("components", {}).setdefault("schemas", {})
     problem_schema = ProblemDetail.model_json_schema(ref_template=_REF_TEMPLATE)
     schemas.update(problem_schema.pop("$defs", {}))
@@ -77,4 +65,3 @@ def add_problem_schema(document: dict[str, Any]) -> dict[str, Any]:
                 response["content"] = {PROBLEM_JSON: {"schema": _PROBLEM_REF}}
     for name in _FASTAPI_VALIDATION_SCHEMAS:
         schemas.pop(name, None)
-    return document

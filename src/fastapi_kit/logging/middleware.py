@@ -83,6 +83,8 @@ class RequestContextMiddleware:
             if self.access_log:
                 self._log_request(scope, state, status, started)
             structlog.contextvars.reset_contextvars(**tokens)
+            if USER_ID_STATE_KEY in state:  # bound by authentication for this request
+                structlog.contextvars.unbind_contextvars(USER_ID_STATE_KEY)
 
     def _log_request(
         self, scope: Scope, state: dict[str, Any], status: int, started: float

@@ -1,0 +1,47 @@
+"""One wrapper around ``app.openapi`` through which blocks post-process the document."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from fastapi import FastAPI
+
+__all__ = ("add_openapi_processor",)
+
+
+def add_openapi_processor(
+    app: FastAPI, key: str, processor: Callable[[dict[str, Any]], None]
+) -> None:
+    """Run ``processor`` on ``app``'s OpenAPI document when it is generated.
+
+    Processors run once, in the order they were added, on the document FastAPI
+    generated; the result is cached as FastAPI caches it. Adding a processor under
+    a key already used replaces it.
+
+    Args:
+        app: The application.
+        key: Identifies the processor (the block that added it).
+        processor: Changes the document in place.
+    """
+    processors: dict[str, Callable[[dict[str, Any]], None]] | None = getattr(
+        app.openapi, "_fastapi_kit_processors", None
+    )
+    if processors is None:
+        generate = app.openapi
+        processors = {}
+
+        def openapi() -> dict[str, Any]:
+            if app.openapi_schema is None:
+                document = generate()
+                for process in processors.values():
+                    process(document)
+                app.openapi_schema = document
+            return app.openapi_schema
+
+        openapi._fastapi_kit_processors = processors  # type: ignore[attr-defined]  # registry
+        app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's extension point
+    processors[key] = processor
+    app.openapi_schema = None

@@ -1,0 +1,97 @@
+"""Authentication and RBAC: passwords, JWT access/refresh tokens, current user, roles.
+
+::
+
+    from fastapi_kit.auth import CurrentUser, require_role
+
+
+    @app.get("/users/me")
+    async def me(user: CurrentUser) -> dict[str, str]: ...
+
+
+    @app.get("/admin/stats", dependencies=[Depends(require_role("admin"))])
+    async def stats() -> dict[str, int]: ...
+"""
+
+from __future__ import annotations
+
+from fastapi_kit.auth.config import MAX_LEEWAY, AuthConfig, SigningKey
+from fastapi_kit.auth.dependencies import (
+    AUTH_STATE_KEY,
+    CurrentUser,
+    OptionalUser,
+    get_auth,
+    get_current_user,
+    get_optional_user,
+)
+from fastapi_kit.auth.passwords import (
+    CryptContextHasher,
+    PasswordHasher,
+    hash_password,
+    verify_and_update,
+    verify_password,
+)
+from fastapi_kit.auth.policy import PasswordPolicy, validate_password
+from fastapi_kit.auth.rbac import (
+    PermissionRequirement,
+    RolePolicy,
+    RoleRequirement,
+    require_permission,
+    require_role,
+)
+from fastapi_kit.auth.revocation import (
+    MemoryRevocationStore,
+    RevocationStoreError,
+    TokenRevocationStore,
+)
+from fastapi_kit.auth.service import Auth, TokenResponse
+from fastapi_kit.auth.tokens import TokenClaims, TokenPair, TokenService
+from fastapi_kit.auth.users import LoginUser, TokenUser, UserLoader, UserLookup, UserProtocol
+
+__all__ = (
+    "AUTH_STATE_KEY",
+    "MAX_LEEWAY",
+    "Auth",
+    "AuthConfig",
+    "CryptContextHasher",
+    "CurrentUser",
+    "LoginUser",
+    "MemoryRevocationStore",
+    "OptionalUser",
+    "PasswordHasher",
+    "PasswordPolicy",
+    "PermissionRequirement",
+    "RedisRevocationStore",
+    "RevocationStoreError",
+    "RolePolicy",
+    "RoleRequirement",
+    "SigningKey",
+    "TokenClaims",
+    "TokenPair",
+    "TokenResponse",
+    "TokenRevocationStore",
+    "TokenService",
+    "TokenUser",
+    "UserLoader",
+    "UserLookup",
+    "UserProtocol",
+    "get_auth",
+    "get_current_user",
+    "get_optional_user",
+    "hash_password",
+    "require_permission",
+    "require_role",
+    "validate_password",
+    "verify_and_update",
+    "verify_password",
+)
+
+
+def __getattr__(name: str) -> object:
+    # The Redis store needs the optional extra: imported on first use only.
+    if name == "RedisRevocationStore":
+        from fastapi_kit.auth.revocation.redis import RedisRevocationStore
+
+        return RedisRevocationStore
+    msg = f"module 'fastapi_kit.auth' has no attribute {name!r}"
+    raise AttributeError(msg)

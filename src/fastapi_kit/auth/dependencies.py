@@ -1,0 +1,96 @@
+"""Current-user dependencies: ``get_current_user``, ``CurrentUser`` and friends."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import APIKeyCookie, OAuth2PasswordBearer
+
+from fastapi_kit.auth.users import UserProtocol
+from fastapi_kit.errors import NotAuthenticated
+
+if TYPE_CHECKING:
+    from fastapi_kit.auth.service import Auth
+
+__all__ = (
+    "AUTH_STATE_KEY",
+    "CurrentUser",
+    "OptionalUser",
+    "bearer_scheme",
+    "cookie_scheme",
+    "get_auth",
+    "get_auth_or_none",
+    "get_current_user",
+    "get_optional_user",
+)
+
+#: Key of the [`Auth`][fastapi_kit.auth.Auth] in the lifespan state (``request.state``).
+AUTH_STATE_KEY = "fastapi_kit.auth"
+
+# Declared for OpenAPI (Swagger's Authorize button); the kit reads the credentials
+# itself. The token URL shown is the configured one (``AuthConfig.token_url``).
+bearer_scheme = OAuth2PasswordBearer(
+    tokenUrl="/auth/token", scheme_name="OAuth2Password", auto_error=False
+)
+cookie_scheme = APIKeyCookie(name="session", scheme_name="SessionCookie", auto_error=False)
+
+
+def get_auth_or_none(request: Request) -> Auth | None:
+    """Return the app's ``Auth`` from the lifespan state, or ``None``."""
+    auth: Auth | None = request.scope.get("state", {}).get(AUTH_STATE_KEY)
+    return auth
+
+
+def get_auth(request: Request) -> Auth:
+    """Return the app's [`Auth`][fastapi_kit.auth.Auth] (a dependency).
+
+    Raises:
+        RuntimeError: No ``Auth`` was started with the app (a 500, logged).
+    """
+    auth = get_auth_or_none(request)
+    if auth is None:
+        msg = (
+            "no Auth in the lifespan state: call kit.use_auth(...) before kit.install(app), "
+            "or create the app with FastAPI(lifespan=auth.lifespan)"
+        )
+        raise RuntimeError(msg)
+    return auth
+
+
+async def get_optional_user(
+    request: Request,
+    _bearer: Annotated[str | None, Depends(bearer_scheme)],
+    _cookie: Annotated[str | None, Depends(cookie_scheme)],
+) -> UserProtocol | None:
+    """The authenticated user, or ``None`` when the request carries no credentials.
+
+    Credentials that are present but wrong still give a 401: a client that tried to
+    authenticate and failed is told so.
+    """
+    return await get_auth(request).authenticate_request(request)
+
+
+async def get_current_user(
+    user: Annotated[UserProtocol | None, Depends(get_optional_user)],
+) -> UserProtocol:
+    """The authenticated user (a dependency).
+
+    * No credentials: 401 ``not_authenticated``.
+    * A malformed, forged, expired, revoked or wrong-type token, or a user who is
+      unknown or inactive: 401 ``invalid_token``.
+    * Both with ``WWW-Authenticate: Bearer``.
+    * Cookie-authenticated unsafe requests without a matching ``X-CSRF-Token``:
+      403 ``csrf_failed``.
+
+    The user id joins the request's log context (``user_id``).
+    """
+    if user is None:
+        raise NotAuthenticated("Authentication required.")
+    return user
+
+
+#: The authenticated user: ``async def me(user: CurrentUser)``.
+CurrentUser = Annotated[UserProtocol, Depends(get_current_user)]
+#: The authenticated user, or ``None`` without credentials.
+OptionalUser = Annotated[UserProtocol | None, Depends(get_optional_user)]

@@ -1,0 +1,52 @@
+"""OpenAPI for protected operations: the security scheme, 401/403, required roles."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from fastapi.routing import APIRoute
+
+from fastapi_kit.errors import Forbidden, NotAuthenticated, problem_responses
+
+if TYPE_CHECKING:
+    from fastapi import FastAPI
+    from fastapi.dependencies.models import Dependant
+
+__all__ = ("describe_security",)
+
+
+def describe_security(app: FastAPI, document: dict[str, Any], token_url: str) -> None:
+    """Add what authentication and RBAC imply to ``app``'s OpenAPI ``document``."""
+    from fastapi_kit.auth.dependencies import get_optional_user  # import cycle
+    from fastapi_kit.auth.rbac import _Requirement
+
+    schemes = document.get("components", {}).get("securitySchemes", {})
+    password_flow = schemes.get("OAuth2Password", {}).get("flows", {}).get("password")
+    if password_flow is not None:
+        password_flow["tokenUrl"] = token_url
+    unauthorized = problem_responses(NotAuthenticated)
+    forbidden = problem_responses(Forbidden)
+    for route in app.routes:
+        if not isinstance(route, APIRoute) or not route.include_in_schema:
+            continue
+        calls = list(_calls(route.dependant))
+        requirements = [call for call in calls if isinstance(call, _Requirement)]
+        if get_optional_user not in calls:
+            continue
+        for method in route.methods or ():
+            operation = document["paths"][route.path_format][method.lower()]
+            responses = operation.setdefault("responses", {})
+            responses.setdefault("401", unauthorized[401])
+            if requirements:
+                responses.setdefault("403", forbidden[403])
+                needed = " and ".join(requirement.describe() for requirement in requirements)
+                note = f"**Requires** {needed}."
+                operation["description"] = "\n\n".join(
+                    part for part in (operation.get("description"), note) if part
+                )
+
+
+def _calls(dependant: Dependant) -> Any:
+    for dependency in dependant.dependencies:
+        yield dependency.call
+        yield from _calls(dependency)

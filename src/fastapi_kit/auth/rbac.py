@@ -1,0 +1,199 @@
+"""Role-based access control: ``require_role`` and ``require_permission``.
+
+Both work as a dependency and as a decorator::
+
+    @app.get("/admin/stats", dependencies=[Depends(require_role("admin"))])
+    async def stats() -> dict[str, int]: ...
+
+
+    @app.get("/admin/report")
+    @require_role("admin", "auditor")  # any of the listed roles
+    async def report(user: CurrentUser) -> dict[str, str]: ...
+
+Missing or invalid credentials give 401; an authenticated user without the role
+gets 403 ``forbidden``.
+"""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from collections.abc import Callable, Collection, Mapping
+from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+
+from fastapi import Depends, Request
+
+from fastapi_kit.auth.dependencies import CurrentUser, get_auth_or_none
+from fastapi_kit.errors import Forbidden
+
+if TYPE_CHECKING:
+    from fastapi_kit.auth.users import UserProtocol
+
+__all__ = (
+    "PermissionRequirement",
+    "RolePolicy",
+    "RoleRequirement",
+    "require_permission",
+    "require_role",
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class RolePolicy:
+    """Role hierarchy and role-to-permission mapping of an app.
+
+    ::
+
+        RolePolicy(
+            hierarchy={"admin": ["editor"], "editor": ["user"]},  # admin includes editor...
+            permissions={"editor": ["todos:write"], "user": ["todos:read"]},
+        )
+
+    Args:
+        hierarchy: For each role, the roles it includes (transitively).
+        permissions: For each role, the permissions it grants.
+    """
+
+    def __init__(
+        self,
+        *,
+        hierarchy: Mapping[str, Collection[str]] | None = None,
+        permissions: Mapping[str, Collection[str]] | None = None,
+    ) -> None:
+        self.hierarchy = {role: frozenset(included) for role, included in (hierarchy or {}).items()}
+        self.permissions = {
+            role: frozenset(granted) for role, granted in (permissions or {}).items()
+        }
+        self._expanded: dict[frozenset[str], frozenset[str]] = {}
+
+    def expand(self, roles: Collection[str]) -> frozenset[str]:
+        """Return ``roles`` and every role they include."""
+        key = frozenset(roles)
+        expanded = self._expanded.get(key)
+        if expanded is None:
+            found, pending = set(key), list(key)
+            while pending:
+                for included in self.hierarchy.get(pending.pop(), ()):
+                    if included not in found:
+                        found.add(included)
+                        pending.append(included)
+            expanded = self._expanded[key] = frozenset(found)
+        return expanded
+
+    def permissions_of(self, roles: Collection[str]) -> frozenset[str]:
+        """Return every permission ``roles`` (and the roles they include) grant."""
+        granted: set[str] = set()
+        for role in self.expand(roles):
+            granted |= self.permissions.get(role, frozenset())
+        return frozenset(granted)
+
+
+_NO_POLICY = RolePolicy()
+
+
+class _Requirement:
+    """A dependency that is also a decorator; the check itself is ``__wrapped__``.
+
+    FastAPI reads a dependency's signature and async-ness through ``__wrapped__``
+    (as for any decorated function), so the instance can keep a plain ``__call__``
+    that decorates when given an endpoint and checks when FastAPI calls it.
+    """
+
+    kind = ""
+
+    def __init__(self, names: tuple[str, ...]) -> None:
+        if not names:
+            msg = f"name at least one {self.kind}"
+            raise ValueError(msg)
+        self.names = frozenset(names)
+
+        async def check(request: Request, user: CurrentUser) -> UserProtocol:
+            auth = get_auth_or_none(request)
+            policy = auth.role_policy if auth is not None else _NO_POLICY
+            if not self.allows(policy, user.roles):
+                raise Forbidden(f"Requires {self.describe()}.")
+            return user
+
+        self.__wrapped__ = check
+
+    def allows(self, policy: RolePolicy, roles: Collection[str]) -> bool:
+        """Whether a user with ``roles`` passes, under ``policy``."""
+        raise NotImplementedError
+
+    def describe(self) -> str:
+        """What is required, for humans: ``role `admin` or `auditor```."""
+        listed = " or ".join(f"`{name}`" for name in sorted(self.names))
+        return f"{self.kind} {listed}"
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        if len(args) == 1 and not kwargs and callable(args[0]):
+            return self._decorate(args[0])
+        return self.__wrapped__(*args, **kwargs)
+
+    def _decorate(self, endpoint: F) -> F:
+        signature = inspect.signature(endpoint, eval_str=True)
+        name = f"_fastapi_kit_{self.kind}_check"
+        extra = inspect.Parameter(
+            name, inspect.Parameter.KEYWORD_ONLY, annotation=Annotated[Any, Depends(self)]
+        )
+        parameters = list(signature.parameters.values())
+        at = next(
+            (i for i, p in enumerate(parameters) if p.kind is inspect.Parameter.VAR_KEYWORD),
+            len(parameters),
+        )
+        parameters.insert(at, extra)
+
+        if inspect.iscoroutinefunction(endpoint):
+
+            @functools.wraps(endpoint)
+            async def wrapper(*args: Any, **kwargs: Any) -> Any:
+                kwargs.pop(name, None)
+                return await endpoint(*args, **kwargs)
+
+        else:
+
+            @functools.wraps(endpoint)
+            def wrapper(*args: Any, **kwargs: Any) -> Any:
+                kwargs.pop(name, None)
+                return endpoint(*args, **kwargs)
+
+        wrapper.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
+        return wrapper  # type: ignore[return-value]
+
+    def __repr__(self) -> str:
+        return f"require_{self.kind}({', '.join(map(repr, sorted(self.names)))})"
+
+
+class RoleRequirement(_Requirement):
+    """Passes users holding any of the roles (or a role that includes one)."""
+
+    kind = "role"
+
+    def allows(self, policy: RolePolicy, roles: Collection[str]) -> bool:
+        """Whether ``roles``, expanded by the hierarchy, meet any required role."""
+        return not self.names.isdisjoint(policy.expand(roles))
+
+
+class PermissionRequirement(_Requirement):
+    """Passes users whose roles grant any of the permissions."""
+
+    kind = "permission"
+
+    def allows(self, policy: RolePolicy, roles: Collection[str]) -> bool:
+        """Whether ``roles`` grant any required permission."""
+        return not self.names.isdisjoint(policy.permissions_of(roles))
+
+
+def require_role(*roles: str) -> RoleRequirement:
+    """Require any of ``roles``: as ``Depends(require_role(...))`` or as a decorator.
+
+    With a [`RolePolicy`][fastapi_kit.auth.RolePolicy] hierarchy, a role also
+    counts for the roles it includes (``admin`` passes ``require_role("user")``).
+    """
+    return RoleRequirement(roles)
+
+
+def require_permission(*permissions: str) -> PermissionRequirement:
+    """Require any of ``permissions``, granted through the policy's role mapping."""
+    return PermissionRequirement(permissions)

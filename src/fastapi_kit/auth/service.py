@@ -1,0 +1,351 @@
+"""``Auth``: tokens, revocation, logins and sessions, composed for one app."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+import time
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any
+
+import structlog
+from pydantic import BaseModel, Field
+from starlette.responses import JSONResponse
+
+from fastapi_kit._asgi import USER_ID_STATE_KEY, get_header, scope_state
+from fastapi_kit._openapi import add_openapi_processor
+from fastapi_kit.auth.dependencies import AUTH_STATE_KEY
+from fastapi_kit.auth.openapi import describe_security
+from fastapi_kit.auth.passwords import CryptContextHasher
+from fastapi_kit.auth.rbac import RolePolicy
+from fastapi_kit.auth.revocation import MemoryRevocationStore, RevocationStoreError
+from fastapi_kit.auth.tokens import TokenClaims, TokenPair, TokenService
+from fastapi_kit.auth.users import TokenUser
+from fastapi_kit.errors import (
+    CSRFFailed,
+    InvalidCredentials,
+    InvalidToken,
+    NotAuthenticated,
+    ServiceUnavailable,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Awaitable, Callable
+
+    from fastapi import FastAPI
+    from starlette.requests import Request
+    from starlette.responses import Response
+
+    from fastapi_kit.auth.config import AuthConfig
+    from fastapi_kit.auth.passwords import PasswordHasher
+    from fastapi_kit.auth.revocation import TokenRevocationStore
+    from fastapi_kit.auth.users import LoginUser, UserLoader, UserLookup, UserProtocol
+
+__all__ = ("TOKEN_STATE_KEY", "Auth", "TokenResponse")
+
+#: Key under ``request.state`` holding the authenticated request's ``TokenClaims``.
+TOKEN_STATE_KEY = "fastapi_kit.token"  # noqa: S105  # a dict key, not a secret
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+
+
+class TokenResponse(BaseModel):
+    """The body of a successful login or refresh (OAuth2 token response)."""
+
+    access_token: str = Field(description="Send as `Authorization: Bearer <token>`.")
+    refresh_token: str = Field(description="Exchange at the refresh route; usable once.")
+    token_type: str = Field("bearer", description="Always `bearer`.")
+    expires_in: int = Field(description="Seconds the access token is valid for.")
+
+
+class Auth:
+    """Authentication for one app: tokens, revocation, passwords, sessions.
+
+    ::
+
+        auth = Auth(AuthConfig(signing_key=SigningKey(secret)), user_loader=load_user)
+        app = FastAPI(lifespan=auth.lifespan)
+        auth.install(app)
+
+    With ``Kit``, ``kit.use_auth(user_loader=...)`` builds it from the settings.
+
+    Args:
+        config: Keys, lifetimes, cookies and policies.
+        user_loader: ``async (subject) -> user | None``; required unless
+            ``config.claims_only``, where the token's claims are the user.
+        revocation: Where revocations live; in process memory by default (one
+            instance only: use ``RedisRevocationStore`` with several).
+        hasher: Password hasher; argon2id in worker threads by default.
+        role_policy: Role hierarchy and permissions for ``require_role``/``require_permission``.
+    """
+
+    def __init__(
+        self,
+        config: AuthConfig,
+        *,
+        user_loader: UserLoader | None = None,
+        revocation: TokenRevocationStore | None = None,
+        hasher: PasswordHasher | None = None,
+        role_policy: RolePolicy | None = None,
+    ) -> None:
+        if user_loader is None and not config.claims_only:
+            msg = "give a user_loader, or set claims_only=True to trust the token's claims"
+            raise ValueError(msg)
+        self.config = config
+        self.tokens = TokenService(config)
+        self.user_loader = user_loader
+        self.revocation: TokenRevocationStore = (
+            revocation if revocation is not None else MemoryRevocationStore()
+        )
+        self.hasher: PasswordHasher = (
+            hasher if hasher is not None else CryptContextHasher(threads=config.hash_threads)
+        )
+        self.role_policy = role_policy if role_policy is not None else RolePolicy()
+        self._dummy_hash: str | None = None
+        self._logger = structlog.get_logger("fastapi_kit.auth")
+        self._cookie_key = config.cookie_name
+
+    # --- requests ---------------------------------------------------------------
+
+    async def authenticate_request(self, request: Request) -> UserProtocol | None:
+        """Return the request's user, ``None`` without credentials, or raise 401/403/503.
+
+        A ``Bearer`` token in ``Authorization`` wins; otherwise the session cookie is
+        used, and then unsafe methods must repeat the CSRF cookie in ``X-CSRF-Token``.
+        Tokens in query strings are never read.
+        """
+        header = get_header(request.scope, b"authorization")
+        if header is not None:
+            token = self._bearer_token(header)
+            from_cookie = False
+        else:
+            cookie_token = request.cookies.get(self._cookie_key)
+            if cookie_token is None:
+                return None
+            token, from_cookie = cookie_token, True
+        claims = self.tokens.decode(token, "access")
+        if from_cookie and request.method not in _SAFE_METHODS:
+            self._check_csrf(request)
+        await self._check_not_revoked(claims)
+        user = await self._user_for(claims)
+        state = scope_state(request.scope)
+        state[USER_ID_STATE_KEY] = user.id
+        state[TOKEN_STATE_KEY] = claims
+        structlog.contextvars.bind_contextvars(user_id=str(user.id))
+        return user
+
+    @staticmethod
+    def _bearer_token(header: bytes) -> str:
+        scheme, _, credentials = header.decode("latin-1").partition(" ")
+        if scheme.lower() != "bearer":
+            raise NotAuthenticated("Use a Bearer token.")
+        token = credentials.strip()
+        if not token or " " in token:
+            raise InvalidToken("Malformed Authorization header.")
+        return token
+
+    def _check_csrf(self, request: Request) -> None:
+        expected = request.cookies.get(self.config.csrf_cookie_name, "")
+        sent = request.headers.get(self.config.csrf_header_name, "")
+        if not expected or not hmac.compare_digest(expected.encode(), sent.encode()):
+            raise CSRFFailed(
+                f"Send the {self.config.csrf_cookie_name} cookie's value in "
+                f"the {self.config.csrf_header_name} header."
+            )
+
+    async def _check_not_revoked(self, claims: TokenClaims) -> None:
+        try:
+            revoked = await self.revocation.is_revoked(claims)
+        except RevocationStoreError as exc:
+            self._logger.warning("revocation_store_unavailable", error=str(exc))
+            if self.config.revocation_policy == "fail_closed":
+                raise self._unavailable() from exc
+            return
+        if revoked:
+            raise InvalidToken("Token revoked.")
+
+    async def _user_for(self, claims: TokenClaims) -> UserProtocol:
+        if self.user_loader is None:
+            return TokenUser(id=claims.subject, roles=claims.roles)
+        user = await self.user_loader(claims.subject)
+        if user is None or not user.is_active:
+            raise InvalidToken("Invalid token.")
+        return user
+
+    @staticmethod
+    def current_claims(request: Request) -> TokenClaims:
+        """The claims of the token the request was authenticated with.
+
+        Raises:
+            NotAuthenticated: The request was not authenticated (call it after
+                ``CurrentUser`` ran).
+        """
+        claims = scope_state(request.scope).get(TOKEN_STATE_KEY)
+        if not isinstance(claims, TokenClaims):
+            raise NotAuthenticated("Authentication required.")
+        return claims
+
+    # --- tokens -----------------------------------------------------------------
+
+    def issue_tokens(self, user: UserProtocol) -> TokenPair:
+        """Issue a new token pair (a new family) for ``user``."""
+        return self.tokens.issue_pair(str(user.id), user.roles)
+
+    async def login(
+        self,
+        username: str,
+        password: str,
+        lookup: UserLookup,
+        *,
+        on_rehash: Callable[[LoginUser, str], Awaitable[None]] | None = None,
+    ) -> TokenPair:
+        """Check a username and password and issue a token pair.
+
+        An unknown user, a wrong password and an inactive account get the same
+        [`InvalidCredentials`][fastapi_kit.errors.InvalidCredentials] after the same
+        work (an unknown user's password is checked against a dummy hash). When the
+        stored hash uses outdated settings (bcrypt, weaker argon2), ``on_rehash``
+        receives the new hash to store.
+
+        Args:
+            username: What the user typed as username (an email, say).
+            password: What the user typed as password.
+            lookup: ``async (username) -> user | None``.
+            on_rehash: ``async (user, new_hash)``, to store an upgraded hash.
+        """
+        user = await lookup(username)
+        if user is None:
+            await self.hasher.verify(password, await self._dummy())
+            raise self._invalid_credentials()
+        matches, new_hash = await self.hasher.verify_and_update(password, user.password_hash)
+        if not matches or not user.is_active:
+            raise self._invalid_credentials()
+        if new_hash is not None and on_rehash is not None:
+            await on_rehash(user, new_hash)
+        return self.issue_tokens(user)
+
+    @staticmethod
+    def _invalid_credentials() -> InvalidCredentials:
+        return InvalidCredentials("Incorrect username or password.")
+
+    async def _dummy(self) -> str:
+        if self._dummy_hash is None:
+            self._dummy_hash = await self.hasher.hash(secrets.token_urlsafe(16))
+        return self._dummy_hash
+
+    async def refresh(self, refresh_token: str) -> TokenPair:
+        """Exchange a refresh token for a new pair in the same family (rotation).
+
+        The refresh token is dead afterwards. Presenting it again revokes its whole
+        family (every token of that login): a stolen refresh token, or its copy the
+        user still holds, can be used once at most. Of concurrent refreshes with one
+        token, exactly one succeeds.
+
+        Raises:
+            InvalidToken: The token is invalid, expired, revoked or was already used.
+            ServiceUnavailable: The revocation store cannot be reached.
+        """
+        claims = self.tokens.decode(refresh_token, "refresh")
+        await self._check_not_revoked(claims)
+        try:
+            first_use = await self.revocation.use_once(claims.token_id, claims.expires_at)
+            if not first_use:
+                await self.revocation.revoke_family(claims.family, self._family_expiry())
+        except RevocationStoreError as exc:
+            raise self._unavailable() from exc
+        if not first_use:
+            self._logger.warning("refresh_token_reused", family=claims.family)
+            raise InvalidToken("Refresh token already used: the session was revoked.")
+        roles = claims.roles
+        if self.user_loader is not None:
+            roles = frozenset((await self._user_for(claims)).roles)
+        return self.tokens.issue_pair(claims.subject, roles, family=claims.family)
+
+    async def logout(self, claims: TokenClaims) -> None:
+        """Revoke the token and its whole family (its refresh tokens included)."""
+        try:
+            await self.revocation.revoke_token(
+                claims.token_id, claims.expires_at + self.config.leeway
+            )
+            await self.revocation.revoke_family(claims.family, self._family_expiry())
+        except RevocationStoreError as exc:
+            raise self._unavailable() from exc
+
+    async def revoke_user(self, subject: str) -> None:
+        """Revoke every token of ``subject`` issued until now (role change, deactivation)."""
+        try:
+            await self.revocation.revoke_subject(subject, time.time(), self._family_expiry())
+        except RevocationStoreError as exc:
+            raise self._unavailable() from exc
+
+    def _family_expiry(self) -> float:
+        return time.time() + self.config.refresh_ttl + self.config.leeway
+
+    @staticmethod
+    def _unavailable() -> ServiceUnavailable:
+        return ServiceUnavailable("Token revocation is unavailable; try again shortly.")
+
+    # --- responses ----------------------------------------------------------------
+
+    @staticmethod
+    def token_response(pair: TokenPair) -> JSONResponse:
+        """The OAuth2 token response for ``pair``, with ``Cache-Control: no-store``."""
+        body = TokenResponse(
+            access_token=pair.access_token,
+            refresh_token=pair.refresh_token,
+            expires_in=pair.expires_in,
+        )
+        return JSONResponse(
+            body.model_dump(), headers={"Cache-Control": "no-store", "Pragma": "no-cache"}
+        )
+
+    def set_session_cookies(self, response: Response, pair: TokenPair) -> str:
+        """Set the ``HttpOnly`` session cookie and the readable CSRF cookie.
+
+        Returns:
+            The CSRF token, which unsafe requests must repeat in ``X-CSRF-Token``.
+        """
+        csrf = secrets.token_urlsafe(32)
+        config = self.config
+        common: dict[str, Any] = {
+            "max_age": config.access_ttl,
+            "secure": config.cookie_secure,
+            "samesite": "lax",
+            "domain": config.cookie_domain,
+            "path": "/",
+        }
+        response.set_cookie(config.cookie_name, pair.access_token, httponly=True, **common)
+        response.set_cookie(config.csrf_cookie_name, csrf, httponly=False, **common)
+        response.headers["Cache-Control"] = "no-store"
+        return csrf
+
+    def clear_session_cookies(self, response: Response) -> None:
+        """Delete both session cookies."""
+        config = self.config
+        for name, httponly in ((config.cookie_name, True), (config.csrf_cookie_name, False)):
+            response.delete_cookie(
+                name,
+                path="/",
+                domain=config.cookie_domain,
+                secure=config.cookie_secure,
+                httponly=httponly,
+                samesite="lax",
+            )
+
+    # --- app wiring -----------------------------------------------------------------
+
+    @asynccontextmanager
+    async def lifespan(self, _app: object = None) -> AsyncIterator[dict[str, Auth]]:
+        """Publish this ``Auth`` to requests (lifespan state); prepare the dummy hash."""
+        await self._dummy()
+        yield {AUTH_STATE_KEY: self}
+
+    def install(self, app: FastAPI) -> None:
+        """Document the app's security in OpenAPI.
+
+        The token URL of Swagger's Authorize button becomes ``config.token_url``;
+        operations that authenticate list their 401 response, those that require
+        roles or permissions their 403 and what they require.
+        """
+        add_openapi_processor(
+            app, "auth", lambda document: describe_security(app, document, self.config.token_url)
+        )

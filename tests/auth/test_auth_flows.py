@@ -1,0 +1,262 @@
+"""Login, refresh rotation with reuse detection, logout and user-wide revocation over HTTP."""
+
+from __future__ import annotations
+
+import asyncio
+
+import pytest
+from passlib.hash import bcrypt
+
+from auth.app import PASSWORD, Directory, add_user, bearer, make_app
+from fastapi_kit.testing import app_client
+from helpers import LogCapture
+
+
+def login_form(user_id: int = 1, password: str = PASSWORD) -> dict[str, str]:
+    return {"username": f"user{user_id}@example.com", "password": password}
+
+
+async def test_login_returns_a_token_pair_that_is_never_cached() -> None:
+    directory = Directory()
+    app, auth = make_app(directory)
+    await add_user(directory, auth, 1)
+    async with app_client(app) as client:
+        response = await client.post("/auth/token", data=login_form())
+        me = await client.get("/me", headers=bearer(response.json()["access_token"]))
+    assert response.status_code == 200
+    assert response.headers["cache-control"] == "no-store"
+    body = response.json()
+    assert body["token_type"] == "bearer"
+    assert body["expires_in"] == 900
+    assert set(body) == {"access_token", "refresh_token", "token_type", "expires_in"}
+    assert me.json() == {"id": "1", "roles": ["user"]}
+
+
+async def test_unknown_user_wrong_password_and_inactive_account_look_the_same() -> None:
+    directory = Directory()
+    app, auth = make_app(directory)
+    await add_user(directory, auth, 1)
+    await add_user(directory, auth, 2, active=False)
+    async with app_client(app) as client:
+        responses = [
+            await client.post("/auth/token", data=form)
+            for form in (
+                {"username": "nobody@example.com", "password": PASSWORD},
+                login_form(1, "wrong password entirely"),
+                login_form(2),
+            )
+        ]
+    bodies = []
+    for response in responses:
+        assert response.status_code == 401
+        assert response.headers["www-authenticate"] == "Bearer"
+        body = response.json()
+        body.pop("request_id")
+        bodies.append(body)
+    assert bodies[0] == bodies[1] == bodies[2]
+    assert bodies[0]["code"] == "invalid_credentials"
+    assert bodies[0]["detail"] == "Incorrect username or password."
+
+
+async def test_unknown_users_cost_a_password_check_too() -> None:
+    directory = Directory()
+    app, auth = make_app(directory)
+    checked: list[str] = []
+    original = auth.hasher.verify_and_update
+
+    async def counting_verify(password: str, stored: str) -> tuple[bool, str | None]:
+        checked.append(stored)
+        return await original(password, stored)
+
+    auth.hasher.verify_and_update = counting_verify  # type: ignore[method-assign]
+    async with app_client(app) as client:
+        await client.post("/auth/token", data={"username": "ghost@example.com", "password": "x"})
+    assert len(checked) == 1  # against a dummy hash made with the same parameters
+    assert checked[0].startswith("$argon2id$")
+
+
+async def test_a_bcrypt_hash_is_upgraded_at_login() -> None:
+    directory = Directory()
+    app, auth = make_app(directory)
+    user = await add_user(directory, auth, 1)
+    user.password_hash = bcrypt.using(rounds=4).hash(PASSWORD)
+    async with app_client(app) as client:
+        response = await client.post("/auth/token", data=login_form())
+    assert response.status_code == 200
+    [(user_id, new_hash)] = directory.rehashed
+    assert user_id == 1
+    assert new_hash.startswith("$argon2id$")
+    assert await auth.hasher.verify(PASSWORD, directory.users[1].password_hash)
+
+
+async def test_refresh_rotates_and_reuse_kills_the_family() -> None:
+    directory = Directory()
+    app, auth = make_app(directory)
+    await add_user(directory, auth, 1)
+    async with app_client(app) as client:
+        first = (await client.post("/auth/token", data=login_form())).json()
+        second = await client.post("/auth/refresh", json={"refresh_token": first["refresh_token"]})
+        assert second.status_code == 200
+        assert second.headers["cache-control"] == "no-store"
+        rotated = second.json()
+        assert rotated["refresh_token"] != first["refresh_token"]
+        assert (await client.get("/me", headers=bearer(rotated["access_token"]))).status_code == 200
+
+        # The used refresh token again: an attacker, or the victim after a theft.
+        reuse = await client.post("/auth/refresh", json={"refresh_token": first["refresh_token"]})
+        assert reuse.status_code == 401
+        assert reuse.json()["code"] == "invalid_token"
+        # Every token of that login is dead now, the rotated ones included.
+        for token in (rotated["access_token"], first["access_token"]):
+            assert (await client.get("/me", headers=bearer(token))).status_code == 401
+        again = await client.post("/auth/refresh", json={"refresh_token": rotated["refresh_token"]})
+        assert again.status_code == 401
+        # A new login starts a new family.
+        fresh = (await client.post("/auth/token", data=login_form())).json()
+        assert (await client.get("/me", headers=bearer(fresh["access_token"]))).status_code == 200
+
+
+async def test_of_concurrent_refreshes_with_one_token_at_most_one_succeeds() -> None:
+    directory = Directory()
+    app, auth = make_app(directory)
+    await add_user(directory, auth, 1)
+    async with app_client(app) as client:
+        pair = (await client.post("/auth/token", data=login_form())).json()
+        responses = await asyncio.gather(
+            *(
+                client.post("/auth/refresh", json={"refresh_token": pair["refresh_token"]})
+                for _ in range(10)
+            )
+        )
+    assert [r.status_code for r in responses].count(200) <= 1
+    assert {r.status_code for r in responses} <= {200, 401}
+
+
+async def test_tokens_of_the_wrong_type_are_refused_at_both_ends() -> None:
+    directory = Directory()
+    app, auth = make_app(directory)
+    await add_user(directory, auth, 1)
+    pair = auth.tokens.issue_pair("1", ["user"])
+    async with app_client(app) as client:
+        as_access = await client.get("/me", headers=bearer(pair.refresh_token))
+        as_refresh = await client.post("/auth/refresh", json={"refresh_token": pair.access_token})
+    assert as_access.json()["code"] == "invalid_token"
+    assert as_refresh.json()["code"] == "invalid_token"
+
+
+async def test_logout_ends_the_access_token_and_its_refresh_family() -> None:
+    directory = Directory()
+    app, auth = make_app(directory)
+    await add_user(directory, auth, 1)
+    async with app_client(app) as client:
+        pair = (await client.post("/auth/token", data=login_form())).json()
+        other = (await client.post("/auth/token", data=login_form())).json()  # another device
+        logout = await client.post("/auth/logout", headers=bearer(pair["access_token"]))
+        me = await client.get("/me", headers=bearer(pair["access_token"]))
+        refresh = await client.post("/auth/refresh", json={"refresh_token": pair["refresh_token"]})
+        other_me = await client.get("/me", headers=bearer(other["access_token"]))
+    assert logout.status_code == 204
+    assert me.status_code == 401
+    assert me.json()["detail"] == "Token revoked."
+    assert me.headers["www-authenticate"] == 'Bearer error="invalid_token"'
+    assert refresh.status_code == 401
+    assert other_me.status_code == 200  # logout ends one session, not all of them
+
+
+async def test_revoking_a_user_ends_every_session_until_the_next_login() -> None:
+    directory = Directory()
+    app, auth = make_app(directory)
+    await add_user(directory, auth, 1)
+    async with app_client(app) as client:
+        pairs = [(await client.post("/auth/token", data=login_form())).json() for _ in range(2)]
+        await auth.revoke_user("1")
+        for pair in pairs:
+            assert (
+                await client.get("/me", headers=bearer(pair["access_token"]))
+            ).status_code == 401
+            refresh = await client.post(
+                "/auth/refresh", json={"refresh_token": pair["refresh_token"]}
+            )
+            assert refresh.status_code == 401
+        fresh = (await client.post("/auth/token", data=login_form())).json()
+        assert (await client.get("/me", headers=bearer(fresh["access_token"]))).status_code == 200
+
+
+async def test_unknown_and_deactivated_users_lose_access_at_once() -> None:
+    directory = Directory()
+    app, auth = make_app(directory)
+    await add_user(directory, auth, 1)
+    await add_user(directory, auth, 2)
+    tokens = {uid: auth.tokens.issue_pair(str(uid), ["user"]) for uid in (1, 2)}
+    directory.users[1].is_active = False
+    del directory.users[2]
+    async with app_client(app) as client:
+        for uid in (1, 2):
+            me = await client.get("/me", headers=bearer(tokens[uid].access_token))
+            assert me.status_code == 401
+            assert me.json()["code"] == "invalid_token"
+            refresh = await client.post(
+                "/auth/refresh", json={"refresh_token": tokens[uid].refresh_token}
+            )
+            assert refresh.status_code == 401
+
+
+async def test_refresh_picks_up_role_changes_from_the_user_loader() -> None:
+    directory = Directory()
+    app, auth = make_app(directory)
+    await add_user(directory, auth, 1)
+    pair = auth.tokens.issue_pair("1", ["user"])
+    directory.users[1].roles = frozenset({"admin"})
+    async with app_client(app) as client:
+        new = (
+            await client.post("/auth/refresh", json={"refresh_token": pair.refresh_token})
+        ).json()
+    assert auth.tokens.decode(new["access_token"], "access").roles == frozenset({"admin"})
+
+
+async def test_claims_only_mode_trusts_the_token_without_loading_users() -> None:
+    app, auth = make_app(Directory(), claims_only=True)
+    pair = auth.tokens.issue_pair("99", ["editor"])
+    async with app_client(app) as client:
+        me = await client.get("/me", headers=bearer(pair.access_token))
+        editor = await client.get("/editor", headers=bearer(pair.access_token))
+        refreshed = await client.post("/auth/refresh", json={"refresh_token": pair.refresh_token})
+    assert me.json() == {"id": "99", "roles": ["editor"]}
+    assert editor.status_code == 200
+    assert refreshed.status_code == 200
+
+
+async def test_optional_user_is_none_without_credentials_but_401_with_bad_ones() -> None:
+    directory = Directory()
+    app, auth = make_app(directory)
+    await add_user(directory, auth, 1)
+    pair = auth.tokens.issue_pair("1", ["user"])
+    async with app_client(app) as client:
+        anonymous = await client.get("/maybe")
+        known = await client.get("/maybe", headers=bearer(pair.access_token))
+        bad = await client.get("/maybe", headers=bearer("not.a.token"))
+    assert anonymous.json() == {"id": None}
+    assert known.json() == {"id": "1"}
+    assert bad.status_code == 401
+
+
+async def test_the_user_id_joins_the_request_log_context(logs: LogCapture) -> None:
+    import structlog
+
+    directory = Directory()
+    app, auth = make_app(directory)
+    await add_user(directory, auth, 7)
+    pair = auth.tokens.issue_pair("7", ["user"])
+    async with app_client(app) as client:
+        await client.get("/me", headers=bearer(pair.access_token))
+    [access] = logs.named("http_request")
+    assert access["user_id"] == "7"
+    structlog.get_logger("test").info("afterwards")
+    assert "user_id" not in logs.named("afterwards")[0]
+
+
+def test_an_auth_without_user_loader_must_say_it_trusts_claims() -> None:
+    from fastapi_kit.auth import Auth, AuthConfig, SigningKey
+
+    with pytest.raises(ValueError, match="user_loader"):
+        Auth(AuthConfig(signing_key=SigningKey("s" * 32)))
