@@ -99,6 +99,12 @@ class Contender:
         path: The request path wrk sends ``GET`` to.
         env: Extra environment variables for the server (on top of ``SERVER_ENV``).
         uvicorn_args: Extra uvicorn flags (after ``UVICORN_FLAGS``).
+        token_path: A route answering a bearer token as text; wrk then sends it in
+            ``Authorization`` (and the server counts as ready when it answers).
+        script: A wrk Lua script in ``bench/`` shaping the requests (a POST body...).
+        ready_path: Polled until it answers 200 before loading (``path`` by default).
+        connections: wrk connections for this contender (``--connections`` by default);
+            few for slow requests, which would otherwise hit wrk's 2 s timeout.
     """
 
     key: str
@@ -107,6 +113,10 @@ class Contender:
     path: str = "/healthz"
     env: Mapping[str, str] = field(default_factory=dict)
     uvicorn_args: tuple[str, ...] = ()
+    token_path: str | None = None
+    script: str | None = None
+    ready_path: str | None = None
+    connections: int | None = None
 
 
 @dataclass(frozen=True)
@@ -168,6 +178,29 @@ DB_BARE_DEPENDENCY = Contender(
     path="/items/1",
 )
 DB_KIT = Contender(key="db-kit", label="fastapi-kit DbSession", app="db_kit:app", path="/items/1")
+AUTH_BARE = Contender(
+    key="auth-bare",
+    label="hand-written PyJWT dependency",
+    app="auth_bare:app",
+    path="/todos/1",
+    token_path="/bench-token",
+)
+AUTH_KIT = Contender(
+    key="auth-kit",
+    label="fastapi-kit CurrentUser + require_role",
+    app="auth_kit:app",
+    path="/todos/1",
+    token_path="/bench-token",
+)
+LOGIN = Contender(
+    key="login",
+    label="fastapi-kit login, argon2id m=19 MiB t=2 p=1",
+    app="auth_kit:app",
+    path="/login",
+    script="login.lua",
+    ready_path="/bench-token",
+    connections=4,
+)
 
 #: Every scenario, in running order. Append new ones here.
 SCENARIOS: tuple[Scenario, ...] = (
@@ -190,6 +223,20 @@ SCENARIOS: tuple[Scenario, ...] = (
         title="read one row (SQLite)",
         baseline=DB_BARE,
         candidates=(DB_BARE_DEPENDENCY, DB_KIT),
+        target_ratio=None,
+    ),
+    Scenario(
+        name="auth",
+        title="authenticated, role-checked GET",
+        baseline=AUTH_BARE,
+        candidates=(AUTH_KIT,),
+        target_ratio=0.80,
+    ),
+    Scenario(
+        name="login",
+        title="logins (a security setting, not a target)",
+        baseline=LOGIN,
+        candidates=(),
         target_ratio=None,
     ),
     Scenario(
@@ -483,24 +530,24 @@ def log_tail(path: Path, lines: int = 20) -> str:
     return "\n".join(text.splitlines()[-lines:]) or "(empty log)"
 
 
-def http_status(url: str) -> int | None:
-    """Return the status of ``GET url`` (no proxies), or ``None`` when it cannot connect.
+def http_get(url: str) -> tuple[int | None, str]:
+    """Return the status and body of ``GET url`` (no proxies); ``None`` when unreachable.
 
     Args:
         url: An ``http://`` URL on ``HOST``.
 
     Returns:
-        The HTTP status, or ``None``.
+        The HTTP status (or ``None``) and the body text.
     """
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     try:
         with opener.open(url, timeout=1.0) as response:
             status: int = response.status
-            return status
+            return status, response.read().decode()
     except urllib.error.HTTPError as exc:
-        return exc.code
+        return exc.code, ""
     except OSError:
-        return None
+        return None, ""
 
 
 def wait_ready(proc: subprocess.Popen[bytes], url: str, log_path: Path) -> None:
@@ -520,7 +567,7 @@ def wait_ready(proc: subprocess.Popen[bytes], url: str, log_path: Path) -> None:
         if proc.poll() is not None:
             msg = f"server exited with status {proc.returncode}:\n{log_tail(log_path)}"
             raise BenchError(msg)
-        status = http_status(url)
+        status, _ = http_get(url)
         if status == 200:
             return
         time.sleep(0.1)
@@ -542,6 +589,8 @@ def running_server(contender: Contender, log_path: Path, pinned: bool) -> Iterat
     """
     port = free_port()
     url = f"http://{HOST}:{port}{contender.path}"
+    ready_path = contender.token_path or contender.ready_path or contender.path
+    ready_url = f"http://{HOST}:{port}{ready_path}"
     env = {**os.environ, **SERVER_ENV, **contender.env}
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
@@ -554,7 +603,7 @@ def running_server(contender: Contender, log_path: Path, pinned: bool) -> Iterat
             start_new_session=True,  # its own process group, killed as a whole
         )
     try:
-        wait_ready(proc, url, log_path)
+        wait_ready(proc, ready_url, log_path)
         yield url, proc.pid
     finally:
         stop_process_group(proc)
@@ -612,13 +661,21 @@ def parse_wrk(output: str) -> WrkResult:
     )
 
 
-def run_wrk(config: BenchConfig, url: str, duration: int) -> str:
+def run_wrk(
+    config: BenchConfig,
+    url: str,
+    duration: int,
+    extra: Sequence[str] = (),
+    connections: int | None = None,
+) -> str:
     """Load ``url`` with wrk for ``duration`` seconds and return its report.
 
     Args:
         config: Connections, wrk executable and pinning.
         url: The URL to load.
         duration: Seconds.
+        extra: More wrk arguments (headers, a script).
+        connections: Open connections; ``config.connections`` by default.
 
     Returns:
         wrk's standard output.
@@ -630,9 +687,10 @@ def run_wrk(config: BenchConfig, url: str, duration: int) -> str:
         *pin_prefix(WRK_CPU, config.pinned),
         config.wrk,
         "-t1",
-        f"-c{config.connections}",
+        f"-c{connections or config.connections}",
         f"-d{duration}s",
         "--latency",
+        *extra,
         url,
     ]
     try:
@@ -649,6 +707,18 @@ def run_wrk(config: BenchConfig, url: str, duration: int) -> str:
 
 
 # --- measuring ------------------------------------------------------------------
+
+
+def wrk_arguments(contender: Contender, url: str) -> list[str]:
+    """Return wrk's extra arguments for ``contender``: its token header, its script."""
+    extra = []
+    if contender.token_path is not None:
+        origin = url.split("/", 3)
+        _, token = http_get(f"{origin[0]}//{origin[2]}{contender.token_path}")
+        extra += ["-H", f"Authorization: Bearer {token.strip()}"]
+    if contender.script is not None:
+        extra += ["-s", str(BENCH_DIR / contender.script)]
+    return extra
 
 
 def process_cpu_seconds(pid: int) -> float:
@@ -675,9 +745,10 @@ def measure(
     """
     log_path = workdir / f"{scenario.name}-{contender.key}-{round_no}.log"
     with running_server(contender, log_path, config.pinned) as (url, pid):
-        run_wrk(config, url, WARMUP_S)
+        extra = wrk_arguments(contender, url)
+        run_wrk(config, url, WARMUP_S, extra, contender.connections)
         cpu_before = process_cpu_seconds(pid)
-        result = parse_wrk(run_wrk(config, url, config.duration))
+        result = parse_wrk(run_wrk(config, url, config.duration, extra, contender.connections))
         cpu_used = process_cpu_seconds(pid) - cpu_before
     run = Run(scenario.name, contender.key, round_no, result, count_lines(log_path), cpu_used)
     log_path.unlink()

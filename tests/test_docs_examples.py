@@ -207,3 +207,98 @@ async def test_database_with_kit(tmp_path: Path, monkeypatch: pytest.MonkeyPatch
     async with app_client(module.app) as client:
         ready = await client.get("/readyz")
     assert ready.json() == {"status": "ok", "checks": {"database": "ok"}}
+
+
+@pytest.fixture
+def auth_example(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
+    """The auth example modules, imported the way they import each other."""
+    monkeypatch.syspath_prepend(str(ROOT / "docs" / "examples"))
+    monkeypatch.setenv("SECRET_KEY", "docs-example-secret-0123456789-abcdef")
+    monkeypatch.setenv("GC_FREEZE", "false")
+    for name in ("auth_app", "auth_cookies", "test_with_auth"):
+        sys.modules.pop(name, None)
+    module = importlib.import_module("auth_app")
+    importlib.import_module("auth_cookies")
+    return module
+
+
+async def test_auth_example(auth_example: ModuleType) -> None:
+    from fastapi_kit.testing import app_client
+
+    app = auth_example.app
+    form = {"username": "ada@example.com", "password": "correct horse battery staple"}
+    async with app_client(app) as client:
+        weak = await client.post("/auth/register", json={"email": "x@y.z", "password": "password1"})
+        created = await client.post(
+            "/auth/register", json={"email": "Ada@Example.com", "password": form["password"]}
+        )
+        twice = await client.post(
+            "/auth/register", json={"email": "ada@example.com", "password": form["password"]}
+        )
+        tokens = (await client.post("/auth/token", data=form)).json()
+        headers = {"Authorization": f"Bearer {tokens['access_token']}"}
+        me = await client.get("/users/me", headers=headers)
+        forbidden = await client.get("/admin/stats", headers=headers)
+        rotated = await client.post(
+            "/auth/refresh", json={"refresh_token": tokens["refresh_token"]}
+        )
+        new_headers = {"Authorization": f"Bearer {rotated.json()['access_token']}"}
+        auth_example.USERS[1].roles = frozenset({"admin"})
+        await auth_example.auth.revoke_user("1")  # what set_roles does
+        old_session = await client.get("/users/me", headers=new_headers)
+        admin = (await client.post("/auth/token", data=form)).json()
+        admin_headers = {"Authorization": f"Bearer {admin['access_token']}"}
+        stats = await client.get("/admin/stats", headers=admin_headers)
+        report = await client.get("/admin/report", headers=admin_headers)
+        reports = await client.get("/reports", headers=admin_headers)
+        logout = await client.post("/auth/logout", headers=admin_headers)
+        after_logout = await client.get("/users/me", headers=admin_headers)
+    assert weak.status_code == 422
+    assert created.json() == {"id": 1, "email": "ada@example.com"}
+    assert twice.status_code == 409
+    assert me.json() == {"id": 1, "roles": ["user"]}
+    assert forbidden.status_code == 403
+    assert rotated.status_code == 200
+    assert old_session.status_code == 401
+    assert stats.json() == {"users": 1}
+    assert report.json() == {"requested_by": 1}
+    assert reports.json() == ["2026-q3"]
+    assert logout.status_code == 204
+    assert after_logout.status_code == 401
+
+
+async def test_auth_cookie_example(auth_example: ModuleType) -> None:
+    from fastapi_kit.auth import hash_password
+    from fastapi_kit.testing import app_client
+
+    auth_example.USERS[1] = auth_example.User(
+        1, "bo@example.com", await hash_password("a long enough password")
+    )
+    form = {"username": "bo@example.com", "password": "a long enough password"}
+    async with app_client(auth_example.app, base_url="https://testserver") as client:
+        assert (await client.post("/auth/cookie/login", data=form)).status_code == 204
+        assert (await client.get("/users/me")).json()["id"] == 1
+        assert (await client.post("/auth/cookie/logout")).status_code == 403  # no CSRF header
+        csrf = client.cookies["csrf_token"]
+        logout = await client.post("/auth/cookie/logout", headers={"X-CSRF-Token": csrf})
+    assert logout.status_code == 204
+
+
+async def test_the_testing_example_passes(auth_example: ModuleType) -> None:
+    tests = importlib.import_module("test_with_auth")
+    await tests.test_admin_stats_as_a_fixed_user()
+    await tests.test_reports_with_a_real_token()
+
+
+def test_auth_keys_example() -> None:
+    from fastapi_kit.auth import TokenService
+    from fastapi_kit.auth.config import AuthConfig, SigningKey
+
+    module = load(ROOT / "docs/examples/auth_keys.py")
+    old_issuer = TokenService(
+        AuthConfig(signing_key=SigningKey(module.pem(module.old_key), "ES256", kid="2026-01"))
+    )
+    before_rotation = old_issuer.issue_pair("1").access_token
+    assert module.tokens.decode(before_rotation, "access").subject == "1"
+    after_rotation = module.tokens.issue_pair("2").access_token
+    assert module.tokens.decode(after_rotation, "access").subject == "2"

@@ -149,7 +149,9 @@ def test_public_objects_are_documented(module_name: str) -> None:
         ("fastapi_kit.errors", ("logging", "security", "health", "db", "kit", "settings")),
         ("fastapi_kit.logging", ("errors", "security", "health", "db", "kit", "settings")),
         ("fastapi_kit.settings", ("errors", "logging", "security", "health", "db", "kit")),
-        ("fastapi_kit.db", ("logging", "security", "health", "kit")),
+        ("fastapi_kit.db", ("logging", "security", "health", "kit", "auth")),
+        ("fastapi_kit.auth", ("logging", "security", "health", "kit", "db")),
+        ("fastapi_kit.testing", ("logging", "security", "health", "kit", "db")),
     ],
 )
 def test_a_block_imports_no_block_it_does_not_need(block: str, others: tuple[str, ...]) -> None:
@@ -163,7 +165,7 @@ def test_a_block_imports_no_block_it_does_not_need(block: str, others: tuple[str
     assert [f"fastapi_kit.{other}" for other in others if f"fastapi_kit.{other}" in loaded] == []
 
 
-@pytest.mark.parametrize("module_name", ["fastapi_kit", "fastapi_kit.auth"])
+@pytest.mark.parametrize("module_name", ["fastapi_kit", "fastapi_kit.auth", "fastapi_kit.testing"])
 def test_unknown_attributes_of_lazy_packages_are_attribute_errors(module_name: str) -> None:
     module = importlib.import_module(module_name)
     with pytest.raises(AttributeError, match="no attribute 'Nope'"):

@@ -260,3 +260,23 @@ def test_an_auth_without_user_loader_must_say_it_trusts_claims() -> None:
 
     with pytest.raises(ValueError, match="user_loader"):
         Auth(AuthConfig(signing_key=SigningKey("s" * 32)))
+
+
+async def test_logins_never_hold_up_other_requests() -> None:
+    from fastapi_kit.auth import CryptContextHasher
+
+    directory = Directory()
+    app, auth = make_app(directory)
+    auth.hasher = CryptContextHasher()  # the real argon2id parameters
+    await add_user(directory, auth, 1)
+    async with app_client(app) as client:
+        logins = [
+            asyncio.ensure_future(client.post("/auth/token", data=login_form())) for _ in range(4)
+        ]
+        await asyncio.sleep(0)  # the logins are under way
+        health = await client.get("/healthz")
+        pending_when_answered = sum(not login.done() for login in logins)
+        assert {r.status_code for r in await asyncio.gather(*logins)} == {200}
+    assert health.status_code == 200
+    # The health check was answered while hashes were still being computed.
+    assert pending_when_answered > 0

@@ -6,7 +6,13 @@ import pytest
 from fastapi import Depends, FastAPI
 
 from auth.app import Directory, add_user, bearer, make_app
-from fastapi_kit.auth import CurrentUser, RolePolicy, require_permission, require_role
+from fastapi_kit.auth import (
+    CurrentUser,
+    OptionalUser,
+    RolePolicy,
+    require_permission,
+    require_role,
+)
 from fastapi_kit.errors import PROBLEM_JSON, install_error_handlers
 from fastapi_kit.testing import app_client, override_current_user, token_user
 from helpers import client_for
@@ -101,18 +107,26 @@ async def test_without_an_auth_roles_are_compared_as_they_are() -> None:
     async def me(user: CurrentUser) -> dict[str, str]:
         return {"id": str(user.id)}
 
+    @app.get("/maybe")
+    async def maybe(user: OptionalUser) -> dict[str, str | None]:
+        return {"id": None if user is None else str(user.id)}
+
     async with client_for(app) as client:
         with override_current_user(app, token_user("5", ["admin"])):
             allowed = await client.get("/admin")
             me_response = await client.get("/me")
         with override_current_user(app, token_user("6", ["user"])):
             denied = await client.get("/admin")
+            maybe_user = await client.get("/maybe")
         with override_current_user(app, None):
             anonymous = await client.get("/me")
+            maybe_nobody = await client.get("/maybe")
     assert allowed.status_code == 200
     assert me_response.json() == {"id": "5"}
     assert denied.status_code == 403
     assert anonymous.status_code == 401
+    assert maybe_user.json() == {"id": "6"}
+    assert maybe_nobody.json() == {"id": None}
     assert app.dependency_overrides == {}  # restored
 
 
@@ -127,7 +141,7 @@ async def test_override_restores_an_earlier_override() -> None:
     app.dependency_overrides[get_optional_user] = earlier
     with override_current_user(app, token_user()):
         assert app.dependency_overrides[get_optional_user] is not earlier
-    assert app.dependency_overrides[get_optional_user] is earlier
+    assert app.dependency_overrides == {get_optional_user: earlier}
 
 
 def test_openapi_documents_security_401_403_and_required_roles() -> None:

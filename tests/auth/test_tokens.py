@@ -223,6 +223,10 @@ def test_key_rotation_by_kid() -> None:
     assert rotated.decode(before.access_token, "access").subject == "7"  # old still accepted
     fresh = rotated.issue_pair("7")
     assert jwt.get_unverified_header(fresh.access_token)["kid"] == "2026-06"
+    stranger = SigningKey("stranger-0123456789-0123456789-abcdef", kid="9999-99")
+    unknown = TokenService(AuthConfig(signing_key=stranger)).issue_pair("7").access_token
+    with pytest.raises(InvalidToken):
+        rotated.decode(unknown, "access")  # a kid none of the keys has
     retired = TokenService(AuthConfig(signing_key=new))
     with pytest.raises(InvalidToken):
         retired.decode(before.access_token, "access")  # old key retired: refused

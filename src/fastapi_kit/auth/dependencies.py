@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated
 
 from fastapi import Depends, Request
-from fastapi.security import APIKeyCookie, OAuth2PasswordBearer
+from fastapi.security import OAuth2PasswordBearer
 
 from fastapi_kit.auth.users import UserProtocol
 from fastapi_kit.errors import NotAuthenticated
@@ -18,7 +18,6 @@ __all__ = (
     "CurrentUser",
     "OptionalUser",
     "bearer_scheme",
-    "cookie_scheme",
     "get_auth",
     "get_auth_or_none",
     "get_current_user",
@@ -28,12 +27,23 @@ __all__ = (
 #: Key of the [`Auth`][fastapi_kit.auth.Auth] in the lifespan state (``request.state``).
 AUTH_STATE_KEY = "fastapi_kit.auth"
 
-# Declared for OpenAPI (Swagger's Authorize button); the kit reads the credentials
-# itself. The token URL shown is the configured one (``AuthConfig.token_url``).
-bearer_scheme = OAuth2PasswordBearer(
-    tokenUrl="/auth/token", scheme_name="OAuth2Password", auto_error=False
-)
-cookie_scheme = APIKeyCookie(name="session", scheme_name="SessionCookie", auto_error=False)
+
+class _DocumentedBearer(OAuth2PasswordBearer):
+    """The OAuth2 password flow, for OpenAPI only: the kit reads the credentials itself.
+
+    Being a dependency puts the security scheme on every protected operation (and
+    Swagger's Authorize button in the docs); calling it costs nothing.
+    """
+
+    async def __call__(self, request: Request) -> None:  # type: ignore[override]
+        """Read nothing: ``Auth.authenticate_request`` does, for bearer and cookie alike."""
+        return
+
+
+#: The security scheme protected operations declare. The token URL shown is the
+#: configured one (``AuthConfig.token_url``); the cookie scheme is added to the
+#: document next to it.
+bearer_scheme = _DocumentedBearer(tokenUrl="/auth/token", scheme_name="OAuth2Password")
 
 
 def get_auth_or_none(request: Request) -> Auth | None:
@@ -59,9 +69,7 @@ def get_auth(request: Request) -> Auth:
 
 
 async def get_optional_user(
-    request: Request,
-    _bearer: Annotated[str | None, Depends(bearer_scheme)],
-    _cookie: Annotated[str | None, Depends(cookie_scheme)],
+    request: Request, _scheme: Annotated[None, Depends(bearer_scheme)]
 ) -> UserProtocol | None:
     """The authenticated user, or ``None`` when the request carries no credentials.
 
@@ -72,7 +80,7 @@ async def get_optional_user(
 
 
 async def get_current_user(
-    user: Annotated[UserProtocol | None, Depends(get_optional_user)],
+    request: Request, _scheme: Annotated[None, Depends(bearer_scheme)]
 ) -> UserProtocol:
     """The authenticated user (a dependency).
 
@@ -85,6 +93,7 @@ async def get_current_user(
 
     The user id joins the request's log context (``user_id``).
     """
+    user = await get_auth(request).authenticate_request(request)
     if user is None:
         raise NotAuthenticated("Authentication required.")
     return user

@@ -15,15 +15,23 @@ if TYPE_CHECKING:
 __all__ = ("describe_security",)
 
 
-def describe_security(app: FastAPI, document: dict[str, Any], token_url: str) -> None:
-    """Add what authentication and RBAC imply to ``app``'s OpenAPI ``document``."""
-    from fastapi_kit.auth.dependencies import get_optional_user  # import cycle
+def describe_security(
+    app: FastAPI, document: dict[str, Any], token_url: str, cookie_name: str
+) -> None:
+    """Add what authentication and RBAC imply to ``app``'s OpenAPI ``document``.
+
+    The password flow gets the configured token URL; the session cookie is declared
+    as an alternative scheme of every protected operation; those list their 401
+    and, when they require roles or permissions, their 403 and what they require.
+    """
+    from fastapi_kit.auth.dependencies import get_current_user, get_optional_user  # cycle
     from fastapi_kit.auth.rbac import _Requirement
 
     schemes = document.get("components", {}).get("securitySchemes", {})
     password_flow = schemes.get("OAuth2Password", {}).get("flows", {}).get("password")
     if password_flow is not None:
         password_flow["tokenUrl"] = token_url
+        schemes["SessionCookie"] = {"type": "apiKey", "in": "cookie", "name": cookie_name}
     unauthorized = problem_responses(NotAuthenticated)
     forbidden = problem_responses(Forbidden)
     for route in app.routes:
@@ -31,10 +39,13 @@ def describe_security(app: FastAPI, document: dict[str, Any], token_url: str) ->
             continue
         calls = list(_calls(route.dependant))
         requirements = [call for call in calls if isinstance(call, _Requirement)]
-        if get_optional_user not in calls:
+        if get_current_user not in calls and get_optional_user not in calls:
             continue
         for method in route.methods or ():
             operation = document["paths"][route.path_format][method.lower()]
+            security = operation.setdefault("security", [])
+            if {"SessionCookie": []} not in security:
+                security.append({"SessionCookie": []})
             responses = operation.setdefault("responses", {})
             responses.setdefault("401", unauthorized[401])
             if requirements:

@@ -347,5 +347,9 @@ class Auth:
         roles or permissions their 403 and what they require.
         """
         add_openapi_processor(
-            app, "auth", lambda document: describe_security(app, document, self.config.token_url)
+            app,
+            "auth",
+            lambda document: describe_security(
+                app, document, self.config.token_url, self.config.cookie_name
+            ),
         )

@@ -67,7 +67,7 @@ class TokenService:
     Decoding never trusts the token's header: the key is chosen by ``kid`` among the
     configured keys only, its one algorithm is the only one accepted (so ``alg:
     none`` and algorithm swaps fail), any ``crit`` header is refused, every claim of
-    [`REQUIRED_CLAIMS`][fastapi_kit.auth.tokens.REQUIRED_CLAIMS] must be present,
+    ``REQUIRED_CLAIMS`` must be present,
     ``iss`` and ``aud`` must match, times are checked with the configured leeway,
     and the ``type`` must be the one expected. Every failure is the same
     [`InvalidToken`][fastapi_kit.errors.InvalidToken].
@@ -80,10 +80,14 @@ class TokenService:
         self.config = config
         self._signing = config.signing_key
         self._signing_secret = self._signing.secret
+        self._options = {"require": list(REQUIRED_CLAIMS), "strict_aud": True}
         self._keys: dict[str | None, tuple[Any, str]] = {
             key.kid: (key.verification_key(), key.algorithm)
             for key in (config.signing_key, *config.verification_keys)
         }
+        # With one key (the usual case) the header need not be read before the
+        # signature is checked: it is checked after, from the verified token.
+        self._only_key = next(iter(self._keys.items())) if len(self._keys) == 1 else None
 
     def issue_pair(
         self, subject: str, roles: Collection[str] = (), *, family: str | None = None
@@ -140,27 +144,33 @@ class TokenService:
         if len(token) > self.config.max_token_bytes:
             raise InvalidToken("Invalid token.")
         try:
-            header = jwt.get_unverified_header(token)
-            if "crit" in header:  # no extensions are understood, so none may be required
-                raise InvalidToken("Invalid token.")
-            key = self._keys.get(header.get("kid"))
+            if self._only_key is None:
+                kid = jwt.get_unverified_header(token).get("kid")
+                key = self._keys.get(kid)
+            else:
+                kid, key = self._only_key
             if key is None:
                 raise InvalidToken("Invalid token.")
             verification_key, algorithm = key
-            payload = jwt.decode(
+            verified = jwt.decode_complete(
                 token,
                 verification_key,
                 algorithms=[algorithm],
                 audience=self.config.audience,
                 issuer=self.config.issuer,
                 leeway=self.config.leeway,
-                options={"require": list(REQUIRED_CLAIMS), "strict_aud": True},
+                options=self._options,  # type: ignore[arg-type]  # PyJWT's TypedDict
             )
         except jwt.ExpiredSignatureError:
             raise InvalidToken("Token expired.") from None
         except jwt.PyJWTError:
             raise InvalidToken("Invalid token.") from None
-        return self._claims(payload, expected)
+        header = verified["header"]
+        # No extensions are understood, so none may be required; and a token must
+        # name the key that verified it (or none, when keys have no ids).
+        if "crit" in header or header.get("kid") != kid:
+            raise InvalidToken("Invalid token.")
+        return self._claims(verified["payload"], expected)
 
     @staticmethod
     def _claims(payload: dict[str, Any], expected: TokenType) -> TokenClaims:

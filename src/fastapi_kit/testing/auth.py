@@ -5,8 +5,9 @@ from __future__ import annotations
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
-from fastapi_kit.auth.dependencies import get_optional_user
+from fastapi_kit.auth.dependencies import get_current_user, get_optional_user
 from fastapi_kit.auth.users import TokenUser
+from fastapi_kit.errors import NotAuthenticated
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Iterator
@@ -33,19 +34,26 @@ def override_current_user(app: FastAPI, user: UserProtocol | None) -> Iterator[N
     """
     overrides = app.dependency_overrides
     missing = object()
-    previous = overrides.get(get_optional_user, missing)
+    previous = {key: overrides.get(key, missing) for key in (get_current_user, get_optional_user)}
 
-    async def fixed_user() -> UserProtocol | None:
+    async def optional_user() -> UserProtocol | None:
         return user
 
-    overrides[get_optional_user] = fixed_user
+    async def current_user() -> UserProtocol:
+        if user is None:
+            raise NotAuthenticated("Authentication required.")
+        return user
+
+    overrides[get_optional_user] = optional_user
+    overrides[get_current_user] = current_user
     try:
         yield
     finally:
-        if previous is missing:
-            del overrides[get_optional_user]
-        else:
-            overrides[get_optional_user] = previous  # type: ignore[assignment]
+        for key, value in previous.items():
+            if value is missing:
+                del overrides[key]
+            else:
+                overrides[key] = value  # type: ignore[assignment]
 
 
 def auth_headers(

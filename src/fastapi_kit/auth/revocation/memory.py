@@ -15,7 +15,7 @@ class MemoryRevocationStore:
     """A [`TokenRevocationStore`][fastapi_kit.auth.TokenRevocationStore] in a dict.
 
     Only this process sees its revocations: with several instances, use
-    [`RedisRevocationStore`][fastapi_kit.auth.RedisRevocationStore]. Expired
+    [`RedisRevocationStore`][fastapi_kit.auth.revocation.redis.RedisRevocationStore]. Expired
     entries are dropped as new ones are written.
     """
 

@@ -1,0 +1,29 @@
+"""Cookie sessions for browsers: HttpOnly session cookie plus a CSRF double-submit."""
+
+from typing import Annotated
+
+from auth_app import app, find_user  # the app of the previous example
+from fastapi import Depends, Request, Response
+from fastapi.security import OAuth2PasswordRequestForm
+
+from fastapi_kit.auth import Auth, CurrentUser, get_auth
+
+AuthDep = Annotated[Auth, Depends(get_auth)]
+
+
+@app.post("/auth/cookie/login", status_code=204)
+async def cookie_login(
+    form: Annotated[OAuth2PasswordRequestForm, Depends()], auth: AuthDep, response: Response
+) -> None:
+    """Set the session cookie (HttpOnly) and the csrf_token cookie (readable)."""
+    pair = await auth.login(form.username, form.password, find_user)
+    auth.set_session_cookies(response, pair)
+
+
+@app.post("/auth/cookie/logout", status_code=204)
+async def cookie_logout(
+    request: Request, user: CurrentUser, auth: AuthDep, response: Response
+) -> None:
+    """Unsafe methods need X-CSRF-Token equal to the csrf_token cookie."""
+    await auth.logout(auth.current_claims(request))
+    auth.clear_session_cookies(response)
