@@ -43,9 +43,7 @@ def describe_security(
             continue
         for method in route.methods or ():
             operation = document["paths"][route.path_format][method.lower()]
-            security = operation.setdefault("security", [])
-            if {"SessionCookie": []} not in security:
-                security.append({"SessionCookie": []})
+            operation.setdefault("security", []).append({"SessionCookie": []})
             responses = operation.setdefault("responses", {})
             responses.setdefault("401", unauthorized[401])
             if requirements:
