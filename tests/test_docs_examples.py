@@ -302,3 +302,29 @@ def test_auth_keys_example() -> None:
     assert module.tokens.decode(before_rotation, "access").subject == "1"
     after_rotation = module.tokens.issue_pair("2").access_token
     assert module.tokens.decode(after_rotation, "access").subject == "2"
+
+
+async def test_cache_example(monkeypatch: pytest.MonkeyPatch) -> None:
+    from fastapi_kit.testing import app_client, auth_headers
+
+    monkeypatch.setenv("SECRET_KEY", "docs-example-secret-0123456789-abcdef")
+    monkeypatch.setenv("GC_FREEZE", "false")
+    module = load(ROOT / "docs/examples/cache_app.py")
+    one, two = auth_headers(module.auth, "1"), auth_headers(module.auth, "2")
+    async with app_client(module.app) as client:
+        first = await client.get("/notes", headers=one)
+        again = await client.get("/notes", headers=one)
+        other = await client.get("/notes", headers=two)
+        await client.post("/notes", json={"text": "buy milk"}, headers=one)
+        after = await client.get("/notes", headers=one)
+        public = [await client.get("/changelog") for _ in range(2)]
+        count = await client.get("/notes/count", headers=one)
+        revalidated = await client.get(
+            "/notes/count", headers={**one, "If-None-Match": count.headers["etag"]}
+        )
+    assert [first.headers["x-cache"], again.headers["x-cache"]] == ["MISS", "HIT"]
+    assert other.headers["x-cache"] == "MISS"
+    assert after.json() == ["buy milk"]
+    assert [r.headers["x-cache"] for r in public] == ["MISS", "HIT"]
+    assert revalidated.status_code == 304
+    assert await module.exchange_rate("USD") == 1.08

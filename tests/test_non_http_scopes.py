@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from fastapi_kit.cache import CacheMiddleware
 from fastapi_kit.errors import UnhandledErrorMiddleware
 from fastapi_kit.logging import RequestContextMiddleware
 from fastapi_kit.security import (
@@ -18,6 +19,7 @@ from fastapi_kit.security import (
 
 MIDDLEWARE: list[tuple[Any, dict[str, Any]]] = [
     (UnhandledErrorMiddleware, {}),
+    (CacheMiddleware, {}),
     (RequestContextMiddleware, {}),
     (SecurityHeadersMiddleware, {}),
     (BodySizeLimitMiddleware, {"max_body_size": 1}),

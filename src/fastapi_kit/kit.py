@@ -15,6 +15,7 @@ from pydantic import SecretStr
 from fastapi_kit._redis import create_redis
 from fastapi_kit.auth import Auth, AuthConfig, MemoryRevocationStore
 from fastapi_kit.auth.passwords import CryptContextHasher
+from fastapi_kit.cache import Cache, MemoryCache
 from fastapi_kit.db import Database
 from fastapi_kit.errors import install_error_handlers
 from fastapi_kit.health import ReadinessChecks, add_health_routes
@@ -32,8 +33,10 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator
 
     from redis.asyncio import Redis
+    from starlette.requests import Request
 
     from fastapi_kit.auth import PasswordHasher, RolePolicy, TokenRevocationStore, UserLoader
+    from fastapi_kit.cache import CacheBackend
 
 __all__ = ("Kit", "LifespanHook")
 
@@ -107,7 +110,37 @@ class Kit:
         )
         #: The app's authentication, once ``use_auth`` was called.
         self.auth: Auth | None = None
+        #: The app's cache, once ``use_cache`` was called.
+        self.cache: Cache | None = None
         self._lifespan_hooks: list[LifespanHook] = []
+
+    def use_cache(
+        self,
+        *,
+        backend: CacheBackend | None = None,
+        principal: Callable[[Request], str | None] | None = None,
+        max_entries: int = 10_000,
+    ) -> Cache:
+        """Set up response and function caching and return the cache.
+
+        Entries live in Redis when ``REDIS_URL`` is set (shared by every instance,
+        so an invalidation on one is seen by all), in a bounded in-process LRU
+        otherwise; ``CACHE_TTL`` is the default lifetime.
+
+        Args:
+            backend: Another backend.
+            principal: Who a request is for (default: the authenticated user's id).
+            max_entries: The in-process backend's bound.
+        """
+        if backend is None:
+            if self.redis is not None:
+                from fastapi_kit.cache.redis import RedisCache  # optional extra
+
+                backend = RedisCache(self.redis)
+            else:
+                backend = MemoryCache(max_entries=max_entries)
+        self.cache = Cache(backend, default_ttl=self.settings.cache_ttl, principal=principal)
+        return self.cache
 
     def use_auth(
         self,
@@ -200,6 +233,9 @@ class Kit:
         if logging:
             configure_logging(settings.log_format, settings.log_level)
         install_error_handlers(app)  # adds the innermost middleware
+        if self.cache is not None:
+            self.cache.install(app)  # just outside it: it sees every final response
+            self.add_lifespan(self.cache.lifespan)
         if self.database is not None:
             self.readiness.add("database", self.database.ping)
             self.add_lifespan(self.database.lifespan)

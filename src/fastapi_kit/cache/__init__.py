@@ -1,0 +1,42 @@
+"""Caching: per-user safe endpoint caching, function memoisation, tags, ETags.
+
+::
+
+    from fastapi_kit.cache import cached, invalidate
+
+
+    @app.get("/todos")
+    @cached(ttl=60, tags=["todos:{user_id}"])
+    async def list_todos(user: CurrentUser, session: DbSession) -> list[TodoOut]: ...
+
+
+    @app.post("/todos")
+    async def create(request: Request, user: CurrentUser, ...) -> TodoOut:
+        ...
+        await invalidate(request, [f"todos:{user.id}"])
+"""
+
+from __future__ import annotations
+
+from fastapi_kit.cache.base import CacheBackend, CacheError
+from fastapi_kit.cache.decorators import CacheDep, cached, conditional, get_cache, invalidate
+from fastapi_kit.cache.etag import etag_for, etag_matches
+from fastapi_kit.cache.memory import MemoryCache
+from fastapi_kit.cache.middleware import CacheMiddleware
+from fastapi_kit.cache.service import CACHE_STATE_KEY, Cache
+
+__all__ = (
+    "CACHE_STATE_KEY",
+    "Cache",
+    "CacheBackend",
+    "CacheDep",
+    "CacheError",
+    "CacheMiddleware",
+    "MemoryCache",
+    "cached",
+    "conditional",
+    "etag_for",
+    "etag_matches",
+    "get_cache",
+    "invalidate",
+)

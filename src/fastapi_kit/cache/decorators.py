@@ -1,0 +1,209 @@
+"""``cached``, ``conditional`` and ``invalidate``: caching for endpoints and coroutines."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import inspect
+from collections.abc import Callable, Collection
+from typing import Annotated, Any, TypeVar
+
+from fastapi import Depends, Request
+from pydantic import TypeAdapter
+
+from fastapi_kit._asgi import scope_state
+from fastapi_kit.cache.service import (
+    CACHE_STATE_KEY,
+    MIDDLEWARE_STATE_KEY,
+    PENDING_STATE_KEY,
+    PLAN_STATE_KEY,
+    Cache,
+    CachePlan,
+)
+
+__all__ = ("CacheDep", "cached", "conditional", "get_cache", "invalidate")
+
+F = TypeVar("F", bound=Callable[..., Any])
+Tags = Collection[str] | Callable[..., Collection[str]]
+_REQUEST = "_fastapi_kit_cache_request"
+
+
+def get_cache(request: Request) -> Cache:
+    """Return the app's [`Cache`][fastapi_kit.cache.Cache] (a dependency).
+
+    Raises:
+        RuntimeError: No cache was started with the app (a 500, logged).
+    """
+    cache = scope_state(request.scope).get(CACHE_STATE_KEY)
+    if not isinstance(cache, Cache):
+        msg = "no Cache in the lifespan state: call kit.use_cache() before kit.install(app)"
+        raise RuntimeError(msg)  # a set-up error
+    return cache
+
+
+#: The app's cache: ``async def update(..., cache: CacheDep)``.
+CacheDep = Annotated[Cache, Depends(get_cache)]
+
+
+async def invalidate(request: Request, tags: Collection[str]) -> None:
+    """Invalidate ``tags`` from an endpoint that changes data: now, and once more after commit.
+
+    The second invalidation runs after the endpoint's database session committed and
+    before the client gets the response, so a read racing with this write can never
+    leave a stale entry behind: the client reads its own write, on every instance.
+    """
+    tags = list(tags)
+    await get_cache(request).invalidate(tags)
+    scope_state(request.scope).setdefault(PENDING_STATE_KEY, []).extend(tags)
+
+
+def cached(
+    ttl: float | None = None,
+    *,
+    tags: Tags = (),
+    key: Callable[[Request], str] | None = None,
+    public: bool = False,
+    cache: Cache | None = None,
+) -> Callable[[F], F]:
+    """Cache an endpoint's responses, or a coroutine's results.
+
+    On an endpoint (put it below the route decorator), successful ``GET`` responses
+    are stored and served again until ``ttl`` passes or a tag is invalidated:
+
+    * the key is the method, the path and the sorted query parameters, plus the
+      authenticated user (``request.state.user_id``) unless ``public``: one user's
+      entry is never served to another, and private content for anonymous
+      requests is not cached at all;
+    * authentication and every other dependency still run on a hit;
+    * responses carry ``X-Cache`` (``HIT``, ``MISS``, or ``BYPASS`` when the backend
+      failed), ``Cache-Control: private, max-age=...`` (``public`` when public),
+      ``Vary: Authorization, Cookie`` and a strong ``ETag`` from the body;
+      ``If-None-Match`` gets a ``304``;
+    * concurrent misses compute once per process, and once across processes on
+      Redis (a short lock; a crashed holder is waited for ``lock_wait`` at most).
+
+    On a plain coroutine, results are cached by its arguments (their ``repr``) and
+    returned as its return annotation describes (pydantic validates them back).
+
+    Args:
+        ttl: Seconds an entry lives; the cache's ``default_ttl`` when ``None``.
+        tags: Tags to invalidate it by. Strings may hold ``{placeholders}`` filled
+            from path parameters and ``{user_id}`` (endpoints) or from the arguments
+            (coroutines); or give a callable receiving the request (endpoints) or the
+            arguments (coroutines).
+        key: For endpoints: ``request -> str`` replacing method, path and query in
+            the key (the user is still added unless ``public``).
+        public: Share one entry between all users (only for content that is the
+            same for everyone).
+        cache: The cache to use; endpoints find the app's by default, coroutines
+            need it (or use ``cache.cached``).
+    """
+
+    def decorate(function: F) -> F:
+        return _CachedFunction(function, ttl, tags, key, public, cache).wrapper()  # type: ignore[return-value]
+
+    return decorate
+
+
+class _CachedFunction:
+    def __init__(
+        self,
+        function: Callable[..., Any],
+        ttl: float | None,
+        tags: Tags,
+        key: Callable[[Request], str] | None,
+        public: bool,
+        cache: Cache | None,
+    ) -> None:
+        if not inspect.iscoroutinefunction(function):
+            msg = "cached() takes async functions"
+            raise TypeError(msg)
+        self.function = function
+        self.ttl, self.tags, self.key, self.public, self.cache = ttl, tags, key, public, cache
+        self.signature = inspect.signature(function, eval_str=True)
+        self.name = f"{function.__module__}.{function.__qualname__}"
+
+    @functools.cached_property
+    def adapter(self) -> TypeAdapter[Any]:
+        # Built on first use as a coroutine cache: an endpoint may return a Response.
+        returns = self.signature.return_annotation
+        return TypeAdapter(Any if returns is inspect.Signature.empty else returns)
+
+    def wrapper(self) -> Callable[..., Any]:
+        @functools.wraps(self.function)
+        async def wrapper(*args: Any, **kwargs: Any) -> Any:
+            request: Request | None = kwargs.pop(_REQUEST, None)
+            if request is None:
+                return await self.call_function(args, kwargs)
+            cache = self.cache or get_cache(request)
+            return await cache.serve(
+                request,
+                lambda: self.function(*args, **kwargs),
+                ttl=self.ttl,
+                tags=self.request_tags(request),
+                key_parts=None if self.key is None else self.key(request),
+                public=self.public,
+            )
+
+        wrapper.__signature__ = _with_request(self.signature)  # type: ignore[attr-defined]
+        return wrapper
+
+    def request_tags(self, request: Request) -> tuple[str, ...]:
+        if callable(self.tags):
+            return tuple(self.tags(request))
+        fields = {**request.path_params, "user_id": scope_state(request.scope).get("user_id")}
+        return tuple(tag.format_map(fields) for tag in self.tags)
+
+    async def call_function(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
+        if self.cache is None:
+            msg = f"{self.name} is not an endpoint: give it cached(cache=...) or use cache.cached"
+            raise RuntimeError(msg)
+        bound = self.signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        arguments = dict(bound.arguments)
+        if callable(self.tags):
+            tags = tuple(self.tags(**arguments))
+        else:
+            tags = tuple(tag.format_map(arguments) for tag in self.tags)
+        signature = repr(sorted(arguments.items()))
+        key = "f:" + hashlib.sha256(f"{self.name}|{signature}".encode()).hexdigest()[:40]
+
+        async def compute() -> bytes:
+            return self.adapter.dump_json(await self.function(*args, **kwargs))
+
+        raw = await self.cache.memoize(key, compute, ttl=self.ttl, tags=tags)
+        return self.adapter.validate_json(raw)
+
+
+def conditional(function: F) -> F:
+    """Give an endpoint's ``200`` responses a strong ``ETag`` and answer ``If-None-Match`` with 304.
+
+    For endpoints that are not cached (each request computes its response) but
+    whose clients revalidate: ``GET /todos/{id}``, say. Needs the cache middleware
+    (``kit.use_cache()`` or ``cache.install(app)``).
+    """
+    signature = inspect.signature(function, eval_str=True)
+
+    @functools.wraps(function)
+    async def wrapper(*args: Any, **kwargs: Any) -> Any:
+        request: Request = kwargs.pop(_REQUEST)
+        state = scope_state(request.scope)
+        if MIDDLEWARE_STATE_KEY not in state:
+            msg = "conditional endpoints need the cache middleware: kit.use_cache()"
+            raise RuntimeError(msg)
+        state[PLAN_STATE_KEY] = CachePlan(get_cache(request), "etag")
+        return await function(*args, **kwargs)
+
+    wrapper.__signature__ = _with_request(signature)  # type: ignore[attr-defined]
+    return wrapper  # type: ignore[return-value]
+
+
+def _with_request(signature: inspect.Signature) -> inspect.Signature:
+    parameters = list(signature.parameters.values())
+    extra = inspect.Parameter(_REQUEST, inspect.Parameter.KEYWORD_ONLY, annotation=Request)
+    at = next(
+        (i for i, p in enumerate(parameters) if p.kind is inspect.Parameter.VAR_KEYWORD),
+        len(parameters),
+    )
+    parameters.insert(at, extra)
+    return signature.replace(parameters=parameters)
