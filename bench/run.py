@@ -24,6 +24,9 @@ Method:
   (its whole process group) before the next contender starts;
 * the server's CPU time (user + system, from ``/proc``) over the measurement gives
   its CPU microseconds per request;
+* contenders that need Redis get ``REDIS_URL`` pointing at a throwaway
+  ``redis-server`` (no persistence) that the harness runs for the whole session,
+  pinned with wrk, and empties before each of their measurements;
 * contenders alternate within each round (baseline, candidate, baseline, ...) for
   ``--rounds`` rounds, and the table reports each contender's median requests/s,
   median 99th-percentile latency and median CPU per request.
@@ -36,7 +39,8 @@ from (the server saturates its core, so the two move together).
 Exit status: 0 when the report was produced, targets missed or not (a miss is
 printed as a ``MISSED TARGET`` line); 1 when a measurement could not be made or
 had non-2xx/3xx responses or socket errors (the results are then invalid and
-flagged); 2 when wrk is not installed; 130 on Ctrl-C (128 + the signal number on
+flagged), or a selected scenario needs ``redis-server`` and it is not installed; 2
+when wrk is not installed; 130 on Ctrl-C (128 + the signal number on
 SIGTERM or SIGHUP). Servers are stopped (their whole process group) in every case.
 """
 
@@ -58,10 +62,13 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
+
+import redis
 
 if TYPE_CHECKING:
     from collections.abc import Iterator, Mapping, Sequence
@@ -79,6 +86,7 @@ STOP_TIMEOUT_S = 10.0
 #: Signals held back while a server is being stopped.
 STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM, signal.SIGHUP}
 WRK_MISSING = "wrk not found: install it with 'apt-get install -y wrk'"
+REDIS_MISSING = "redis-server not found: install it with 'apt-get install -y redis-server'"
 SERVER_ENV = {"LOG_LEVEL": "INFO"}
 #: uvicorn flags shared by every contender; logging is uvicorn's default (access log
 #: on) unless a contender adds its own flags.
@@ -105,6 +113,8 @@ class Contender:
         ready_path: Polled until it answers 200 before loading (``path`` by default).
         connections: wrk connections for this contender (``--connections`` by default);
             few for slow requests, which would otherwise hit wrk's 2 s timeout.
+        needs_redis: Serve it with ``REDIS_URL`` pointing at a throwaway Redis the
+            harness starts (and flushes before each measurement).
     """
 
     key: str
@@ -117,6 +127,7 @@ class Contender:
     script: str | None = None
     ready_path: str | None = None
     connections: int | None = None
+    needs_redis: bool = False
 
 
 @dataclass(frozen=True)
@@ -130,6 +141,7 @@ class Scenario:
         candidates: The contenders under test.
         target_ratio: Lowest acceptable ``candidate / baseline`` requests/s, or
             ``None`` for a comparison that is reported but has no target.
+        informational: More contenders compared with the baseline, without a target.
     """
 
     name: str
@@ -137,11 +149,16 @@ class Scenario:
     baseline: Contender
     candidates: tuple[Contender, ...]
     target_ratio: float | None
+    informational: tuple[Contender, ...] = ()
 
     @property
     def contenders(self) -> tuple[Contender, ...]:
-        """Return the baseline followed by the candidates, in measuring order."""
-        return (self.baseline, *self.candidates)
+        """Return the baseline, the candidates and the others, in measuring order."""
+        return (self.baseline, *self.candidates, *self.informational)
+
+    def target_for(self, contender: Contender) -> float | None:
+        """Return the target ratio ``contender`` must reach, or ``None`` when it has none."""
+        return self.target_ratio if contender in self.candidates else None
 
     def __post_init__(self) -> None:
         keys = [contender.key for contender in self.contenders]
@@ -202,6 +219,44 @@ LOGIN = Contender(
     connections=4,
 )
 
+
+def cache_contender(
+    key: str, label: str, path: str, *, on_redis: bool, script: str | None = None
+) -> Contender:
+    """Return a contender of ``bench/apps/cache_kit.py`` (the whole kit, on memory or Redis)."""
+    backend = "Redis" if on_redis else "memory"
+    return Contender(
+        key=f"{key}-{backend.lower()}",
+        label=f"{label}, {backend}",
+        app="cache_kit:app",
+        path=path,
+        token_path="/bench-token",
+        script=script,
+        needs_redis=on_redis,
+    )
+
+
+def cache_scenario(*, on_redis: bool) -> Scenario:
+    """Return the cache scenario on memory or on Redis (SPEC 7: a hit is >= 3x uncached)."""
+    backend = "Redis" if on_redis else "memory"
+    return Scenario(
+        name=f"cache-{backend.lower()}",
+        title=f"a user's 20 todos, GET /todos ({backend})",
+        baseline=cache_contender("uncached", "uncached", "/todos-uncached", on_redis=on_redis),
+        candidates=(cache_contender("hit", "cache hit", "/todos", on_redis=on_redis),),
+        target_ratio=3.0,
+        informational=(
+            cache_contender(
+                "miss",
+                "every request a miss",
+                "/todos",
+                on_redis=on_redis,
+                script="unique_query.lua",
+            ),
+        ),
+    )
+
+
 #: Every scenario, in running order. Append new ones here.
 SCENARIOS: tuple[Scenario, ...] = (
     Scenario(
@@ -232,6 +287,8 @@ SCENARIOS: tuple[Scenario, ...] = (
         candidates=(AUTH_KIT,),
         target_ratio=0.80,
     ),
+    cache_scenario(on_redis=False),
+    cache_scenario(on_redis=True),
     Scenario(
         name="login",
         title="logins (a security setting, not a target)",
@@ -341,10 +398,14 @@ class Summary:
         return self.contender is self.scenario.baseline
 
     @property
+    def target(self) -> float | None:
+        """Return the target ratio this contender must reach, if any."""
+        return self.scenario.target_for(self.contender)
+
+    @property
     def passed(self) -> bool:
         """Return whether the target ratio is met by valid measurements."""
-        target = self.scenario.target_ratio
-        return not self.errors and (target is None or self.ratio >= target)
+        return not self.errors and (self.target is None or self.ratio >= self.target)
 
 
 @dataclass(frozen=True)
@@ -576,13 +637,17 @@ def wait_ready(proc: subprocess.Popen[bytes], url: str, log_path: Path) -> None:
 
 
 @contextlib.contextmanager
-def running_server(contender: Contender, log_path: Path, pinned: bool) -> Iterator[tuple[str, int]]:
+def running_server(
+    contender: Contender, log_path: Path, pinned: bool, redis_url: str | None = None
+) -> Iterator[tuple[str, int]]:
     """Serve ``contender`` until the block exits, then stop its whole process group.
 
     Args:
         contender: What to serve.
         log_path: Where the server's stdout and stderr go.
         pinned: Whether to pin the server to ``SERVER_CPU``.
+        redis_url: The harness's Redis, given as ``REDIS_URL`` to contenders that
+            need it.
 
     Yields:
         The URL to load, once it answers 200, and the server's process id.
@@ -592,6 +657,9 @@ def running_server(contender: Contender, log_path: Path, pinned: bool) -> Iterat
     ready_path = contender.token_path or contender.ready_path or contender.path
     ready_url = f"http://{HOST}:{port}{ready_path}"
     env = {**os.environ, **SERVER_ENV, **contender.env}
+    env.pop("REDIS_URL", None)
+    if contender.needs_redis and redis_url is not None:
+        env["REDIS_URL"] = redis_url
     with log_path.open("wb") as log:
         proc = subprocess.Popen(
             server_command(contender, port, pinned),
@@ -607,6 +675,64 @@ def running_server(contender: Contender, log_path: Path, pinned: bool) -> Iterat
         yield url, proc.pid
     finally:
         stop_process_group(proc)
+
+
+@contextlib.contextmanager
+def redis_server(workdir: Path, pinned: bool) -> Iterator[str]:
+    """Run a throwaway Redis (no persistence) until the block exits.
+
+    It is pinned with wrk (its CPU use is small), so the app server keeps its core.
+
+    Args:
+        workdir: Where its log goes.
+        pinned: Whether to pin it to ``WRK_CPU``.
+
+    Yields:
+        Its URL, once it answers ``PING``.
+
+    Raises:
+        BenchError: ``redis-server`` is missing, exited, or did not answer in time.
+    """
+    binary = shutil.which("redis-server")
+    if binary is None:
+        raise BenchError(REDIS_MISSING)
+    port = free_port()
+    url = f"redis://{HOST}:{port}/0"
+    log_path = workdir / "redis.log"
+    command = [*pin_prefix(WRK_CPU, pinned), binary, "--bind", HOST, "--port", str(port)]
+    with log_path.open("wb") as log:
+        proc = subprocess.Popen(
+            [*command, "--save", "", "--appendonly", "no"],
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        while not redis_answers(url):
+            if proc.poll() is not None or time.monotonic() > deadline:
+                msg = f"redis-server did not start:\n{log_tail(log_path)}"
+                raise BenchError(msg)
+            time.sleep(0.1)
+        yield url
+    finally:
+        stop_process_group(proc)
+
+
+def redis_answers(url: str) -> bool:
+    """Return whether the Redis at ``url`` answers ``PING``."""
+    try:
+        with redis.Redis.from_url(url, socket_timeout=1.0) as client:
+            return bool(client.ping())
+    except redis.RedisError:
+        return False
+
+
+def flush_redis(url: str) -> None:
+    """Empty the Redis at ``url``, so that each measurement starts from a cold cache."""
+    with redis.Redis.from_url(url, socket_timeout=5.0) as client:
+        client.flushall()
 
 
 def count_lines(path: Path) -> int:
@@ -729,7 +855,12 @@ def process_cpu_seconds(pid: int) -> float:
 
 
 def measure(
-    config: BenchConfig, scenario: Scenario, contender: Contender, round_no: int, workdir: Path
+    config: BenchConfig,
+    scenario: Scenario,
+    contender: Contender,
+    round_no: int,
+    workdir: Path,
+    redis_url: str | None = None,
 ) -> Run:
     """Start a fresh server for ``contender``, warm it up, measure it, stop it.
 
@@ -739,12 +870,15 @@ def measure(
         contender: The contender to serve.
         round_no: The round, from 1.
         workdir: Temporary directory for the server log.
+        redis_url: The harness's Redis (emptied first when the contender uses it).
 
     Returns:
         The measurement.
     """
     log_path = workdir / f"{scenario.name}-{contender.key}-{round_no}.log"
-    with running_server(contender, log_path, config.pinned) as (url, pid):
+    if contender.needs_redis and redis_url is not None:
+        flush_redis(redis_url)
+    with running_server(contender, log_path, config.pinned, redis_url) as (url, pid):
         extra = wrk_arguments(contender, url)
         run_wrk(config, url, WARMUP_S, extra, contender.connections)
         cpu_before = process_cpu_seconds(pid)
@@ -778,11 +912,18 @@ def run_all(config: BenchConfig) -> list[Run]:
         All measurements, in the order they were made.
     """
     runs: list[Run] = []
-    with tempfile.TemporaryDirectory(prefix="fastapi-kit-bench-") as tmp:
+    needs_redis = any(c.needs_redis for s in config.scenarios for c in s.contenders)
+    with ExitStack() as stack:
+        workdir = Path(
+            stack.enter_context(tempfile.TemporaryDirectory(prefix="fastapi-kit-bench-"))
+        )
+        redis_url = (
+            stack.enter_context(redis_server(workdir, config.pinned)) if needs_redis else None
+        )
         for round_no in range(1, config.rounds + 1):
             for scenario in config.scenarios:
                 for contender in scenario.contenders:
-                    run = measure(config, scenario, contender, round_no, Path(tmp))
+                    run = measure(config, scenario, contender, round_no, workdir, redis_url)
                     progress(run, config)
                     runs.append(run)
     return runs
@@ -841,9 +982,9 @@ def target_cell(summary: Summary) -> str:
     """Return the table's target column for ``summary`` (empty for the baseline)."""
     if summary.is_baseline:
         return ""
-    if summary.scenario.target_ratio is None:
+    if summary.target is None:
         return "(for information)"
-    target = f">= {summary.scenario.target_ratio:.2f}"
+    target = f">= {summary.target:.2f}"
     if summary.errors:
         return f"{target} ⚠ invalid (errors)"
     return f"{target} {'✓' if summary.passed else '✗'}"
@@ -902,7 +1043,7 @@ def verdict_lines(summaries: Sequence[Summary]) -> list[str]:
         if s.errors:
             lines.append(f"INVALID: {what} (measurements had errors, see above)")
         else:
-            lines.append(f"MISSED TARGET: {what} (target >= {s.scenario.target_ratio})")
+            lines.append(f"MISSED TARGET: {what} (target >= {s.target})")
     return lines
 
 
@@ -983,7 +1124,7 @@ def results_json(env: Mapping[str, object], summaries: Sequence[Summary]) -> dic
                 "contender": s.contender.key,
                 "label": s.contender.label,
                 "baseline": s.is_baseline,
-                "target_ratio": None if s.is_baseline else s.scenario.target_ratio,
+                "target_ratio": s.target,
                 "median_requests_per_s": s.requests_per_s,
                 "median_p99_ms": s.p99_ms,
                 "median_cpu_us_per_request": s.cpu_us_per_request,

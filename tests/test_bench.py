@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import importlib.util
 import subprocess
 import sys
@@ -9,6 +10,8 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
+
+from services import require_redis_server
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -74,3 +77,56 @@ def test_missing_wrk_says_how_to_install_it() -> None:
     )
     assert result.returncode == 2
     assert "apt-get install -y wrk" in result.stderr
+
+
+def test_informational_contenders_are_reported_without_a_target(bench: ModuleType) -> None:
+    def contender(key: str) -> object:
+        return bench.Contender(key=key, label=key, app="health_bare:app")
+
+    scenario = bench.Scenario(
+        name="s",
+        title="s",
+        baseline=contender("base"),
+        candidates=(contender("fast"),),
+        target_ratio=3.0,
+        informational=(contender("slow"),),
+    )
+    result = bench.parse_wrk(
+        "\n".join(line for line in WRK_REPORT.splitlines() if "errors" not in line)
+    )
+    rates = {"base": 1000.0, "fast": 2000.0, "slow": 500.0}
+    runs = [
+        bench.Run(
+            "s", key, 1, dataclasses.replace(result, requests_per_s=rps, non_2xx_3xx=0), 0, 1.0
+        )
+        for key, rps in rates.items()
+    ]
+    base, fast, slow = bench.summarize(scenario, runs)
+    assert [bench.target_cell(s) for s in (base, fast, slow)] == [
+        "",
+        ">= 3.00 ✗",
+        "(for information)",
+    ]
+    assert (fast.ratio, slow.ratio) == (2.0, 0.5)
+    assert bench.verdict_lines([base, fast, slow]) == [
+        "MISSED TARGET: s: fast at 2.000 of base (target >= 3.0)"
+    ]
+
+
+def test_the_harness_redis_runs_for_the_block_only(bench: ModuleType, tmp_path: Path) -> None:
+    require_redis_server()
+    with bench.redis_server(tmp_path, pinned=False) as url:
+        assert bench.redis_answers(url)
+        bench.flush_redis(url)
+    assert not bench.redis_answers(url)
+
+
+def test_missing_redis_server_says_how_to_install_it(
+    bench: ModuleType, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PATH", "")
+    with (
+        pytest.raises(bench.BenchError, match="apt-get install -y redis-server"),
+        bench.redis_server(tmp_path, pinned=False),
+    ):
+        pass

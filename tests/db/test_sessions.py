@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 from fastapi import FastAPI
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
 
 from db.app import make_app
 from db.models import Owner, Widget
@@ -83,6 +83,29 @@ async def test_sessions_are_closed_and_connections_returned(database: Database) 
             await client.post(path, json={"email": "x@example.com"})
         await client.get("/shared")
     assert database.engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+
+
+async def test_an_unused_session_takes_no_connection(database: Database) -> None:
+    checkouts: list[object] = []
+    event.listen(database.engine.sync_engine, "checkout", lambda *args: checkouts.append(args))
+    async with database.transaction():
+        pass  # an endpoint answered from a cache, say
+    assert checkouts == []
+    async with database.transaction() as session:
+        await session.execute(text("SELECT 1"))
+    assert len(checkouts) == 1
+
+
+async def test_work_after_a_commit_inside_the_block_is_committed_too(database: Database) -> None:
+    async with database.transaction() as session:
+        session.add(Owner(email="first@example.com"))
+        await session.commit()
+        session.add(Owner(email="second@example.com"))
+    assert await owner_count(database) == 2
+    async with database.transaction() as session:
+        session.add(Owner(email="third@example.com"))
+        await session.commit()  # nothing left for the block to commit
+    assert await owner_count(database) == 3
 
 
 async def test_objects_stay_readable_after_commit(database: Database) -> None:

@@ -177,10 +177,14 @@ class Cache:
     def request_key(self, request: Request, parts: str | None, principal: str | None) -> str:
         """The entry key of a request: method, path, sorted query, principal."""
         if parts is None:
-            query = sorted(parse_qsl(request.url.query, keep_blank_values=True))
-            parts = f"{request.method} {request.url.path}?{urlencode(query)}"
-        digest = hashlib.sha256(f"{parts}|{principal or ''}".encode()).hexdigest()
-        return f"r:{digest[:40]}"
+            scope = request.scope
+            query = scope.get("query_string", b"").decode("latin-1")
+            if query:
+                query = urlencode(sorted(parse_qsl(query, keep_blank_values=True)))
+            parts = f"{scope['method']} {scope['path']}?{query}"
+        # The length prefix keeps (parts, principal) pairs from running into each other.
+        text = f"{len(parts)}:{parts}|{principal or ''}"
+        return f"r:{hashlib.sha256(text.encode()).hexdigest()[:40]}"
 
     async def serve(
         self,

@@ -153,7 +153,8 @@ class Database:
         session = self.sessionmaker()
         try:
             yield session
-            await session.commit()
+            if session.in_transaction():  # untouched, or already committed: nothing to do
+                await session.commit()
         except Exception as exc:
             await self._rollback(session)
             translated = translate_error(exc, self.conflict_messages)
@@ -164,7 +165,8 @@ class Database:
             await self._rollback(session)
             raise
         finally:
-            await session.close()
+            if session.in_transaction() or session.identity_map:  # else there is nothing to close
+                await session.close()
 
     async def _rollback(self, session: AsyncSession) -> None:
         try:
