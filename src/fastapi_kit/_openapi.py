@@ -5,11 +5,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
 
     from fastapi import FastAPI
+    from fastapi.dependencies.models import Dependant
 
-__all__ = ("add_openapi_processor",)
+__all__ = ("add_openapi_processor", "dependency_calls")
 
 
 def add_openapi_processor(
@@ -45,3 +46,10 @@ def add_openapi_processor(
         app.openapi = openapi  # type: ignore[method-assign]  # FastAPI's extension point
     processors[key] = processor
     app.openapi_schema = None
+
+
+def dependency_calls(dependant: Dependant) -> Iterator[Callable[..., Any] | None]:
+    """Yield the callable of every dependency of ``dependant``, depth first."""
+    for dependency in dependant.dependencies:
+        yield dependency.call
+        yield from dependency_calls(dependency)

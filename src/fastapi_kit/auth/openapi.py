@@ -6,11 +6,11 @@ from typing import TYPE_CHECKING, Any
 
 from fastapi.routing import APIRoute
 
+from fastapi_kit._openapi import dependency_calls
 from fastapi_kit.errors import Forbidden, NotAuthenticated, problem_responses
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
-    from fastapi.dependencies.models import Dependant
 
 __all__ = ("describe_security",)
 
@@ -37,7 +37,7 @@ def describe_security(
     for route in app.routes:
         if not isinstance(route, APIRoute) or not route.include_in_schema:
             continue
-        calls = list(_calls(route.dependant))
+        calls = list(dependency_calls(route.dependant))
         requirements = [call for call in calls if isinstance(call, _Requirement)]
         if get_current_user not in calls and get_optional_user not in calls:
             continue
@@ -53,9 +53,3 @@ def describe_security(
                 operation["description"] = "\n\n".join(
                     part for part in (operation.get("description"), note) if part
                 )
-
-
-def _calls(dependant: Dependant) -> Any:
-    for dependency in dependant.dependencies:
-        yield dependency.call
-        yield from _calls(dependency)

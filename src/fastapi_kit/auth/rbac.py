@@ -16,17 +16,17 @@ gets 403 ``forbidden``.
 
 from __future__ import annotations
 
-import functools
-import inspect
-from collections.abc import Callable, Collection, Mapping
-from typing import TYPE_CHECKING, Annotated, Any, TypeVar
+from typing import TYPE_CHECKING
 
-from fastapi import Depends, Request
+from fastapi import Request  # noqa: TC002  # FastAPI reads the check's annotations at run time
 
+from fastapi_kit._depends import DependencyDecorator
 from fastapi_kit.auth.dependencies import CurrentUser, get_auth_or_none
 from fastapi_kit.errors import Forbidden
 
 if TYPE_CHECKING:
+    from collections.abc import Collection, Mapping
+
     from fastapi_kit.auth.users import UserProtocol
 
 __all__ = (
@@ -36,8 +36,6 @@ __all__ = (
     "require_permission",
     "require_role",
 )
-
-F = TypeVar("F", bound=Callable[..., Any])
 
 
 class RolePolicy:
@@ -92,13 +90,8 @@ class RolePolicy:
 _NO_POLICY = RolePolicy()
 
 
-class _Requirement:
-    """A dependency that is also a decorator; the check itself is ``__wrapped__``.
-
-    FastAPI reads a dependency's signature and async-ness through ``__wrapped__``
-    (as for any decorated function), so the instance can keep a plain ``__call__``
-    that decorates when given an endpoint and checks when FastAPI calls it.
-    """
+class _Requirement(DependencyDecorator):
+    """A role or permission check: a dependency that is also a decorator."""
 
     kind = ""
 
@@ -125,41 +118,6 @@ class _Requirement:
         """What is required, for humans: ``role `admin` or `auditor```."""
         listed = " or ".join(f"`{name}`" for name in sorted(self.names))
         return f"{self.kind} {listed}"
-
-    def __call__(self, *args: Any, **kwargs: Any) -> Any:
-        if len(args) == 1 and not kwargs and callable(args[0]):
-            return self._decorate(args[0])
-        return self.__wrapped__(*args, **kwargs)
-
-    def _decorate(self, endpoint: F) -> F:
-        signature = inspect.signature(endpoint, eval_str=True)
-        name = f"_fastapi_kit_{self.kind}_check"
-        extra = inspect.Parameter(
-            name, inspect.Parameter.KEYWORD_ONLY, annotation=Annotated[Any, Depends(self)]
-        )
-        parameters = list(signature.parameters.values())
-        at = next(
-            (i for i, p in enumerate(parameters) if p.kind is inspect.Parameter.VAR_KEYWORD),
-            len(parameters),
-        )
-        parameters.insert(at, extra)
-
-        if inspect.iscoroutinefunction(endpoint):
-
-            @functools.wraps(endpoint)
-            async def wrapper(*args: Any, **kwargs: Any) -> Any:
-                kwargs.pop(name, None)
-                return await endpoint(*args, **kwargs)
-
-        else:
-
-            @functools.wraps(endpoint)
-            def wrapper(*args: Any, **kwargs: Any) -> Any:
-                kwargs.pop(name, None)
-                return endpoint(*args, **kwargs)
-
-        wrapper.__signature__ = signature.replace(parameters=parameters)  # type: ignore[attr-defined]
-        return wrapper  # type: ignore[return-value]
 
     def __repr__(self) -> str:
         return f"require_{self.kind}({', '.join(map(repr, sorted(self.names)))})"
