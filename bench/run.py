@@ -257,6 +257,34 @@ def cache_scenario(*, on_redis: bool) -> Scenario:
     )
 
 
+def ratelimit_scenario(*, on_redis: bool) -> Scenario:
+    """Return the rate-limit scenario on memory or Redis (SPEC 7: >= 85 % with Redis).
+
+    Both contenders run ``bench/apps/ratelimit_kit.py`` in the same configuration
+    (with Redis, the token revocations are in Redis for both); only the limit differs.
+    """
+    backend = "Redis" if on_redis else "memory"
+
+    def contender(*, limited: bool) -> Contender:
+        return Contender(
+            key=f"{'limit' if limited else 'unlimited'}-{backend.lower()}",
+            label=f"{'limit' if limited else 'no limit'}, {backend}",
+            app="ratelimit_kit:app",
+            path="/items/1",
+            env={"BENCH_RATE_LIMIT": "on" if limited else "off"},
+            token_path="/bench-token",
+            needs_redis=on_redis,
+        )
+
+    return Scenario(
+        name=f"ratelimit-{backend.lower()}",
+        title=f"authenticated row read, limited per user ({backend})",
+        baseline=contender(limited=False),
+        candidates=(contender(limited=True),),
+        target_ratio=0.85 if on_redis else None,
+    )
+
+
 #: Every scenario, in running order. Append new ones here.
 SCENARIOS: tuple[Scenario, ...] = (
     Scenario(
@@ -289,6 +317,8 @@ SCENARIOS: tuple[Scenario, ...] = (
     ),
     cache_scenario(on_redis=False),
     cache_scenario(on_redis=True),
+    ratelimit_scenario(on_redis=False),
+    ratelimit_scenario(on_redis=True),
     Scenario(
         name="login",
         title="logins (a security setting, not a target)",

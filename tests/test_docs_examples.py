@@ -328,3 +328,25 @@ async def test_cache_example(monkeypatch: pytest.MonkeyPatch) -> None:
     assert [r.headers["x-cache"] for r in public] == ["MISS", "HIT"]
     assert revalidated.status_code == 304
     assert await module.exchange_rate("USD") == 1.08
+
+
+async def test_ratelimit_example(monkeypatch: pytest.MonkeyPatch) -> None:
+    from fastapi_kit.testing import app_client
+
+    monkeypatch.setenv("RATE_LIMIT_DEFAULT", "4/minute")
+    monkeypatch.setenv("RATE_LIMIT_AUTH", "2/minute")
+    monkeypatch.setenv("GC_FREEZE", "false")
+    module = load(ROOT / "docs/examples/ratelimit_app.py")
+    async with app_client(module.app) as client:
+        searches = [await client.get("/api/search", params={"q": "x"}) for _ in range(2)]
+        exports = [(await client.post("/api/exports")).status_code for _ in range(3)]
+        statuses = [(await client.get("/api/status")).status_code for _ in range(5)]
+        logins = [
+            (await client.post("/auth/token", data={"username": "a", "password": "p"})).status_code
+            for _ in range(3)
+        ]
+    assert searches[1].headers["x-ratelimit-limit"] == "4"  # the tightest: 2 of 4 left
+    assert searches[1].headers["x-ratelimit-remaining"] == "2"
+    assert exports == [200, 200, 429]  # 2/minute; the default budget is used up after it
+    assert statuses == [200] * 5  # exempt from the default budget
+    assert logins == [200, 200, 429]

@@ -9,6 +9,7 @@ import pytest
 from fastapi_kit.cache import CacheMiddleware
 from fastapi_kit.errors import UnhandledErrorMiddleware
 from fastapi_kit.logging import RequestContextMiddleware
+from fastapi_kit.ratelimit import RateLimitHeadersMiddleware
 from fastapi_kit.security import (
     AllowedHostsMiddleware,
     BodySizeLimitMiddleware,
@@ -20,6 +21,7 @@ from fastapi_kit.security import (
 MIDDLEWARE: list[tuple[Any, dict[str, Any]]] = [
     (UnhandledErrorMiddleware, {}),
     (CacheMiddleware, {}),
+    (RateLimitHeadersMiddleware, {}),
     (RequestContextMiddleware, {}),
     (SecurityHeadersMiddleware, {}),
     (BodySizeLimitMiddleware, {"max_body_size": 1}),

@@ -95,6 +95,8 @@ def test_secrets_never_show_in_repr_or_dumps() -> None:
         ("ACCESS_TOKEN_TTL", "0", "access_token_ttl"),
         ("CACHE_TTL", "soon", "cache_ttl"),
         ("MAX_BODY_SIZE", "-1", "max_body_size"),
+        ("RATE_LIMIT_DEFAULT", "lots", "couldn't parse rate limit string"),
+        ("RATE_LIMIT_AUTH", "10/fortnight", "no granularity matched for fortnight"),
     ],
 )
 def test_invalid_values_fail_with_a_clear_error(

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from fastapi.routing import APIRoute, iter_route_contexts
+
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
 
     from fastapi import FastAPI
     from fastapi.dependencies.models import Dependant
 
-__all__ = ("add_openapi_processor", "dependency_calls")
+__all__ = ("add_openapi_processor", "dependency_calls", "documented_routes", "operations_of")
 
 
 def add_openapi_processor(
@@ -53,3 +55,20 @@ def dependency_calls(dependant: Dependant) -> Iterator[Callable[..., Any] | None
     for dependency in dependant.dependencies:
         yield dependency.call
         yield from dependency_calls(dependency)
+
+
+def documented_routes(app: FastAPI) -> Iterator[Any]:
+    """Yield every API route of ``app``'s OpenAPI document, those of included routers too.
+
+    Each is FastAPI's view of the route as served: its ``dependant`` includes the
+    dependencies of the routers it was included through.
+    """
+    for route in iter_route_contexts(app.routes):
+        if isinstance(route.original_route, APIRoute) and route.include_in_schema:
+            yield route
+
+
+def operations_of(document: dict[str, Any], route: Any) -> list[dict[str, Any]]:
+    """Return the operations of ``route`` (one per method) in the OpenAPI ``document``."""
+    path = document["paths"][route.path_format]
+    return [path[method.lower()] for method in route.methods or ()]

@@ -20,6 +20,7 @@ from fastapi_kit.db import Database
 from fastapi_kit.errors import install_error_handlers
 from fastapi_kit.health import ReadinessChecks, add_health_routes
 from fastapi_kit.logging import RequestContextMiddleware, configure_logging
+from fastapi_kit.ratelimit import FailurePolicy, Limit, RateLimiter, default_limit, login_limit
 from fastapi_kit.security import (
     AllowedHostsMiddleware,
     BodySizeLimitMiddleware,
@@ -66,7 +67,9 @@ class Kit:
        host is allowed;
     5. [`CORSMiddleware`][fastapi_kit.security.CORSMiddleware], when ``cors_origins`` is set;
     6. [`BodySizeLimitMiddleware`][fastapi_kit.security.BodySizeLimitMiddleware];
-    7. [`UnhandledErrorMiddleware`][fastapi_kit.errors.UnhandledErrorMiddleware]: 500s as
+    7. after [`use_rate_limit`][fastapi_kit.Kit.use_rate_limit], the rate-limit headers;
+       after [`use_cache`][fastapi_kit.Kit.use_cache], the cache's response middleware;
+    8. [`UnhandledErrorMiddleware`][fastapi_kit.errors.UnhandledErrorMiddleware]: 500s as
        problems, inside all of the above.
 
     Layers that have nothing to do with the settings given are left out, so they
@@ -112,6 +115,14 @@ class Kit:
         self.auth: Auth | None = None
         #: The app's cache, once ``use_cache`` was called.
         self.cache: Cache | None = None
+        #: The app's rate limiter, once ``use_rate_limit`` was called.
+        self.rate_limiter: RateLimiter | None = None
+        #: ``RATE_LIMIT_DEFAULT`` as a dependency for a router or the app: one budget
+        #: per user (per client address when anonymous). Needs ``use_rate_limit``.
+        self.default_rate_limit: Limit = default_limit(self.settings.rate_limit_default)
+        #: ``RATE_LIMIT_AUTH`` as a dependency of a login route: per client address
+        #: and per account name. Needs ``use_rate_limit``.
+        self.auth_rate_limit: Limit = login_limit(self.settings.rate_limit_auth)
         self._lifespan_hooks: list[LifespanHook] = []
 
     def use_cache(
@@ -141,6 +152,24 @@ class Kit:
                 backend = MemoryCache(max_entries=max_entries)
         self.cache = Cache(backend, default_ttl=self.settings.cache_ttl, principal=principal)
         return self.cache
+
+    def use_rate_limit(self, *, on_error: FailurePolicy = "open") -> RateLimiter:
+        """Set up rate limiting and return the limiter.
+
+        Counters live in Redis when ``REDIS_URL`` is set (every instance shares one
+        budget), in process memory otherwise. Routes use ``limit(...)``,
+        ``kit.default_rate_limit`` and ``kit.auth_rate_limit``.
+
+        Args:
+            on_error: What limits do when Redis cannot be reached, unless they say
+                otherwise: ``"open"`` (let requests through, logged and counted) or
+                ``"closed"`` (503).
+        """
+        if self.redis is not None:
+            self.rate_limiter = RateLimiter.from_redis(self.redis, on_error=on_error)
+        else:
+            self.rate_limiter = RateLimiter(on_error=on_error)
+        return self.rate_limiter
 
     def use_auth(
         self,
@@ -236,6 +265,9 @@ class Kit:
         if self.cache is not None:
             self.cache.install(app)  # just outside it: it sees every final response
             self.add_lifespan(self.cache.lifespan)
+        if self.rate_limiter is not None:
+            self.rate_limiter.install(app)  # outside the cache: hits are counted too
+            self.add_lifespan(self.rate_limiter.lifespan)
         if self.database is not None:
             self.readiness.add("database", self.database.ping)
             self.add_lifespan(self.database.lifespan)

@@ -107,7 +107,9 @@ class KitSettings(BaseSettings):
 
     # --- rate limiting and caching --------------------------------------------
     rate_limit_auth: str = Field(
-        "10/minute", description="Limit on login and registration, per IP and per account."
+        "10/minute",
+        description="Limit on login and registration, per IP and per account "
+        "(limits' notation: '10/minute', '5/minute;100/day').",
     )
     rate_limit_default: str = Field(
         "300/minute", description="Default budget per user (per IP when anonymous)."
@@ -166,6 +168,14 @@ class KitSettings(BaseSettings):
         if value is not None and len(value.get_secret_value().encode()) < MIN_SECRET_KEY_BYTES:
             msg = f"SECRET_KEY must be at least {MIN_SECRET_KEY_BYTES} bytes"
             raise ValueError(msg)
+        return value
+
+    @field_validator("rate_limit_auth", "rate_limit_default")
+    @classmethod
+    def _check_limits(cls, value: str) -> str:
+        from limits import parse_many  # the rate limiter's own parser
+
+        parse_many(value)  # ValueError: "couldn't parse rate limit string ..."
         return value
 
     @field_validator("cors_origins")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from fastapi import Depends, FastAPI
+from fastapi import APIRouter, Depends, FastAPI
 
 from auth.app import Directory, add_user, bearer, make_app
 from fastapi_kit.auth import (
@@ -183,3 +183,42 @@ def test_the_token_url_shown_to_swagger_is_configurable() -> None:
 def test_requirement_objects_describe_themselves() -> None:
     assert repr(require_role("b", "a")) == "require_role('a', 'b')"
     assert require_permission("x").describe() == "permission `x`"
+
+
+async def test_routes_of_included_routers_are_protected_and_documented_alike() -> None:
+    directory = Directory()
+    app, auth = make_app(directory)
+    await add_user(directory, auth, 1, roles=("user",))
+    await add_user(directory, auth, 2, roles=("admin",))
+    await add_user(directory, auth, 3, roles=("editor",))
+    router = APIRouter(prefix="/v1", dependencies=[Depends(require_role("admin"))])
+
+    @router.get("/audit")
+    async def audit() -> dict[str, str]:
+        return {"ok": "yes"}
+
+    @router.get("/stacked")
+    @require_role("admin")
+    @require_permission("todos:write")
+    async def stacked(user: CurrentUser) -> dict[str, str]:
+        return {"user": str(user.id)}
+
+    app.include_router(router)
+    operation = app.openapi()["paths"]["/v1/audit"]["get"]
+    assert operation["security"] == [{"OAuth2Password": []}, {"SessionCookie": []}]
+    assert "401" in operation["responses"]
+    assert "**Requires** role `admin`." in operation["description"]
+    async with app_client(app) as client:
+        anonymous = await client.get("/v1/audit")
+        user = await client.get(
+            "/v1/audit", headers=bearer(auth.tokens.issue_pair("1", ["user"]).access_token)
+        )
+        admin = await client.get(
+            "/v1/stacked", headers=bearer(auth.tokens.issue_pair("2", ["admin"]).access_token)
+        )
+        editor = await client.get(
+            "/v1/stacked", headers=bearer(auth.tokens.issue_pair("3", ["editor"]).access_token)
+        )
+    assert (anonymous.status_code, user.status_code) == (401, 403)
+    assert admin.status_code == 200
+    assert editor.status_code == 403  # has the permission; both stacked checks run

@@ -4,9 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from fastapi.routing import APIRoute
-
-from fastapi_kit._openapi import dependency_calls
+from fastapi_kit._openapi import dependency_calls, documented_routes, operations_of
 from fastapi_kit.errors import Forbidden, NotAuthenticated, problem_responses
 
 if TYPE_CHECKING:
@@ -34,15 +32,12 @@ def describe_security(
         schemes["SessionCookie"] = {"type": "apiKey", "in": "cookie", "name": cookie_name}
     unauthorized = problem_responses(NotAuthenticated)
     forbidden = problem_responses(Forbidden)
-    for route in app.routes:
-        if not isinstance(route, APIRoute) or not route.include_in_schema:
-            continue
+    for route in documented_routes(app):
         calls = list(dependency_calls(route.dependant))
         requirements = [call for call in calls if isinstance(call, _Requirement)]
         if get_current_user not in calls and get_optional_user not in calls:
             continue
-        for method in route.methods or ():
-            operation = document["paths"][route.path_format][method.lower()]
+        for operation in operations_of(document, route):
             operation.setdefault("security", []).append({"SessionCookie": []})
             responses = operation.setdefault("responses", {})
             responses.setdefault("401", unauthorized[401])

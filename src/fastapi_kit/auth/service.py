@@ -45,6 +45,8 @@ __all__ = ("TOKEN_STATE_KEY", "Auth", "TokenResponse")
 
 #: Key under ``request.state`` holding the authenticated request's ``TokenClaims``.
 TOKEN_STATE_KEY = "fastapi_kit.token"  # noqa: S105  # a dict key, not a secret
+#: Key under ``request.state`` holding the authenticated user, once authenticated.
+USER_STATE_KEY = "fastapi_kit.user"
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 
 
@@ -111,8 +113,13 @@ class Auth:
 
         A ``Bearer`` token in ``Authorization`` wins; otherwise the session cookie is
         used, and then unsafe methods must repeat the CSRF cookie in ``X-CSRF-Token``.
-        Tokens in query strings are never read.
+        Tokens in query strings are never read. A request is authenticated once:
+        later calls (another dependency, a rate-limit key) get the same user.
         """
+        state = scope_state(request.scope)
+        known: UserProtocol | None = state.get(USER_STATE_KEY)
+        if known is not None:
+            return known
         header = get_header(request.scope, b"authorization")
         if header is not None:
             token = self._bearer_token(header)
@@ -127,9 +134,9 @@ class Auth:
             self._check_csrf(request)
         await self._check_not_revoked(claims)
         user = await self._user_for(claims)
-        state = scope_state(request.scope)
         state[USER_ID_STATE_KEY] = user.id
         state[TOKEN_STATE_KEY] = claims
+        state[USER_STATE_KEY] = user
         structlog.contextvars.bind_contextvars(user_id=str(user.id))
         return user
 

@@ -1,0 +1,60 @@
+"""Rate limiting: slowapi's vocabulary on ``limits``' asyncio counters.
+
+::
+
+    from fastapi import Depends
+    from fastapi_kit.ratelimit import limit
+
+
+    @app.post("/reports", dependencies=[Depends(limit("10/minute"))])
+    async def create_report() -> dict[str, str]: ...
+
+
+    @app.get("/search")
+    @limit("30/minute;500/hour", key=client_ip)
+    async def search(q: str) -> list[str]: ...
+"""
+
+from __future__ import annotations
+
+from fastapi_kit.ratelimit.dependencies import (
+    Budget,
+    Limit,
+    RateLimitExceeded,
+    default_limit,
+    exempt,
+    get_rate_limiter,
+    limit,
+    login_limit,
+)
+from fastapi_kit.ratelimit.headers import RateLimitHeadersMiddleware
+from fastapi_kit.ratelimit.keys import KeyFunc, client_ip, form_field, user_id, user_or_ip
+from fastapi_kit.ratelimit.limiter import (
+    RATE_LIMITER_STATE_KEY,
+    FailurePolicy,
+    Hit,
+    RateLimiter,
+    WindowState,
+)
+
+__all__ = (
+    "RATE_LIMITER_STATE_KEY",
+    "Budget",
+    "FailurePolicy",
+    "Hit",
+    "KeyFunc",
+    "Limit",
+    "RateLimitExceeded",
+    "RateLimitHeadersMiddleware",
+    "RateLimiter",
+    "WindowState",
+    "client_ip",
+    "default_limit",
+    "exempt",
+    "form_field",
+    "get_rate_limiter",
+    "limit",
+    "login_limit",
+    "user_id",
+    "user_or_ip",
+)

@@ -1,0 +1,273 @@
+"""``limit``: a rate limit as a dependency or a decorator; ``exempt`` from default limits."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Awaitable, Callable, Sequence
+from typing import TYPE_CHECKING, Any, NamedTuple, TypeAlias, TypeVar
+
+from fastapi import Request
+from limits import parse_many
+
+from fastapi_kit._asgi import scope_state
+from fastapi_kit._depends import DependencyDecorator
+from fastapi_kit.errors import RateLimited
+from fastapi_kit.ratelimit.keys import KeyFunc, client_ip, form_field, user_or_ip
+from fastapi_kit.ratelimit.limiter import (
+    RATE_LIMITER_STATE_KEY,
+    STORAGE_ERRORS,
+    FailurePolicy,
+    Hit,
+    RateLimiter,
+    WindowState,
+)
+
+if TYPE_CHECKING:
+    from limits import RateLimitItem
+
+__all__ = (
+    "Budget",
+    "Limit",
+    "RateLimitExceeded",
+    "default_limit",
+    "exempt",
+    "get_rate_limiter",
+    "limit",
+    "login_limit",
+)
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: Key under ``request.state`` of the windows checked for this request (for headers).
+WINDOWS_STATE_KEY = "fastapi_kit.ratelimit_windows"
+#: Set in ``request.state`` by the headers middleware.
+MIDDLEWARE_STATE_KEY = "fastapi_kit.ratelimit_middleware"
+_EXEMPT_ATTRIBUTE = "_fastapi_kit_ratelimit_exempt"
+
+#: ``request -> cost`` (sync or async), or a fixed cost.
+Cost: TypeAlias = int | Callable[[Request], int | Awaitable[int]]
+#: ``request -> bool`` (sync or async): ``True`` skips the limit for this request.
+ExemptWhen: TypeAlias = Callable[[Request], bool | Awaitable[bool]]
+
+
+class RateLimitExceeded(RateLimited):
+    """A request over a rate limit: 429 ``rate_limited`` with ``Retry-After``.
+
+    The name is slowapi's; the response is the kit's problem+json envelope, with
+    ``Cache-Control: no-store`` and the ``X-RateLimit-*`` headers.
+
+    Attributes:
+        window: The limit that refused the request and where it stands.
+    """
+
+    def __init__(self, window: WindowState) -> None:
+        super().__init__(
+            f"Rate limit exceeded: {window.item}.",
+            retry_after=window.seconds_to_reset(),
+            headers={"Cache-Control": "no-store"},
+        )
+        self.window = window
+
+
+def get_rate_limiter(request: Request) -> RateLimiter:
+    """Return the app's [`RateLimiter`][fastapi_kit.ratelimit.RateLimiter] (lifespan state).
+
+    Raises:
+        RuntimeError: No limiter was started with the app, or its middleware is
+            missing (a 500, logged).
+    """
+    state = request.scope.get("state", {})
+    limiter = state.get(RATE_LIMITER_STATE_KEY)
+    if not isinstance(limiter, RateLimiter) or MIDDLEWARE_STATE_KEY not in state:
+        msg = (
+            "rate limits need a RateLimiter in the lifespan state and its middleware: "
+            "kit.use_rate_limit(), or FastAPI(lifespan=limiter.lifespan) and limiter.install(app)"
+        )
+        raise RuntimeError(msg)
+    return limiter
+
+
+class Budget(NamedTuple):
+    """Whose budget a request counts against: a key function, in a scope."""
+
+    #: ``request -> key``: ``user_or_ip``, ``client_ip``, ...
+    key: KeyFunc
+    #: Routes limited in the same scope share the budget; ``None``: the route's own.
+    scope: str | None = None
+
+
+class Limit(DependencyDecorator):
+    """One or more limits on a route or a group of routes (see ``limit``).
+
+    Each request is counted against every window of ``limits`` in each budget,
+    in one check (one round trip with Redis); a window that refuses it does not
+    count it.
+
+    Args:
+        limits: ``limits``' notation, ``;``-separated windows.
+        budgets: Whose budgets a request counts against, each with every window.
+        cost: See ``limit``.
+        exempt_when: See ``limit``.
+        on_error: See ``limit``.
+        default: The router-wide default (``default_limit``): ``@exempt`` endpoints
+            skip it.
+    """
+
+    def __init__(
+        self,
+        limits: str,
+        *,
+        budgets: Sequence[Budget] = (Budget(user_or_ip),),
+        cost: Cost = 1,
+        exempt_when: ExemptWhen | None = None,
+        on_error: FailurePolicy | None = None,
+        default: bool = False,
+    ) -> None:
+        self.items: tuple[RateLimitItem, ...] = tuple(parse_many(limits))
+        self.text = limits
+        self.budgets = tuple(budgets)
+        self.cost = cost
+        self.exempt_when = exempt_when
+        self.on_error = on_error
+        self.default = default
+        #: Each budget's limits and their names in the ``RateLimit`` headers.
+        self._policies = tuple(_policies(self.items, budget.scope or "route") for budget in budgets)
+
+        async def check(request: Request) -> None:
+            await self.check(request)
+
+        self.__wrapped__ = check
+
+    async def check(self, request: Request) -> None:
+        """Count ``request``; raise ``RateLimitExceeded`` when a limit refuses it.
+
+        Raises:
+            RateLimitExceeded: Over a limit.
+            ServiceUnavailable: The counters failed and this limit fails closed.
+        """
+        limiter = get_rate_limiter(request)
+        if await self._exempt(request):
+            return
+        cost = self.cost if isinstance(self.cost, int) else await _resolve(self.cost(request))
+        hits: list[Hit] = []
+        for budget, policies in zip(self.budgets, self._policies, strict=True):
+            identifiers = (
+                self._scope_of(request, budget.scope),
+                _escape(await _resolve(budget.key(request))),
+            )
+            hits.extend(Hit(item, identifiers, cost, policy) for item, policy in policies)
+        try:
+            windows = await limiter.hit(hits)
+        except STORAGE_ERRORS as exc:
+            limiter.storage_failed(exc, self.on_error)
+            return
+        scope_state(request.scope).setdefault(WINDOWS_STATE_KEY, []).extend(windows)
+        refused = [window for window in windows if not window.allowed]
+        if refused:
+            raise RateLimitExceeded(max(refused, key=lambda window: window.reset_at))
+
+    async def _exempt(self, request: Request) -> bool:
+        if self.default and getattr(request.scope.get("endpoint"), _EXEMPT_ATTRIBUTE, False):
+            return True
+        return self.exempt_when is not None and bool(await _resolve(self.exempt_when(request)))
+
+    @staticmethod
+    def _scope_of(request: Request, scope: str | None) -> str:
+        if scope is not None:
+            return _escape(scope)
+        endpoint = request.scope.get("endpoint")
+        name = getattr(endpoint, "__qualname__", None) or request.scope.get("path", "")
+        return _escape(f"{getattr(endpoint, '__module__', '')}.{name}")
+
+    def describe(self) -> str:
+        """The limits, for humans and OpenAPI: ``5 per 1 minute, 100 per 1 day (this route)``."""
+        budgets = " and ".join(budget.scope or "this route" for budget in self.budgets)
+        return f"{', '.join(str(item) for item in self.items)} ({budgets})"
+
+    def __repr__(self) -> str:
+        return f"limit({self.text!r})"
+
+
+def limit(
+    limits: str,
+    *,
+    key: KeyFunc = user_or_ip,
+    scope: str | None = None,
+    cost: Cost = 1,
+    exempt_when: ExemptWhen | None = None,
+    on_error: FailurePolicy | None = None,
+) -> Limit:
+    """Rate-limit a route: ``Depends(limit("10/minute"))``, or ``@limit("10/minute")``.
+
+    Args:
+        limits: slowapi's (``limits``') notation; several limits separated by ``;``
+            (``"5/minute;100/day"``) are all enforced.
+        key: Whose budget a request counts against: ``user_or_ip`` (default),
+            ``user_id``, ``client_ip``, ``form_field("username")``, or any
+            ``request -> str`` (sync or async).
+        scope: Share one budget between every route limited with this scope; by
+            default each route has its own.
+        cost: How much a request uses, or ``request -> int``.
+        exempt_when: ``request -> bool``: ``True`` skips the limit for the request.
+        on_error: When the counters cannot be reached: ``"open"`` lets the request
+            through (logged and counted), ``"closed"`` answers 503; the limiter's
+            policy when ``None``.
+
+    Raises:
+        ValueError: ``limits`` is not valid notation (at import time, not per request).
+    """
+    return Limit(
+        limits, budgets=[Budget(key, scope)], cost=cost, exempt_when=exempt_when, on_error=on_error
+    )
+
+
+def default_limit(limits: str, *, key: KeyFunc = user_or_ip) -> Limit:
+    """One budget (scope ``default``) for every route it guards, except ``@exempt`` ones.
+
+    Give it to a router or the app: ``APIRouter(dependencies=[Depends(default_limit(...))])``.
+    Keyed per user when authenticated, per client address otherwise. A route's own
+    limits apply as well.
+    """
+    return Limit(limits, budgets=[Budget(key, "default")], default=True)
+
+
+def login_limit(limits: str, *, field: str = "username") -> Limit:
+    """The limit of a login route: one budget per client address, one per account name.
+
+    ``dependencies=[Depends(login_limit("10/minute"))]`` on the token route: a client
+    cannot try many accounts, and an account cannot be tried from many addresses,
+    faster than ``limits``. It fails closed (503) when the counters cannot be reached.
+
+    Args:
+        limits: The limits of each budget.
+        field: The form or JSON field holding the account name.
+    """
+    return Limit(
+        limits,
+        budgets=[Budget(client_ip, "login-ip"), Budget(form_field(field), "login-account")],
+        on_error="closed",
+    )
+
+
+def exempt(endpoint: F) -> F:
+    """Exempt an endpoint from the limiter's default limit (its own limits still apply).
+
+    Put it below the route decorator.
+    """
+    setattr(endpoint, _EXEMPT_ATTRIBUTE, True)
+    return endpoint
+
+
+def _policies(items: tuple[RateLimitItem, ...], name: str) -> tuple[tuple[RateLimitItem, str], ...]:
+    if len(items) == 1:
+        return ((items[0], name),)
+    return tuple((item, f"{name}-{i}") for i, item in enumerate(items))
+
+
+async def _resolve(value: Any) -> Any:
+    return await value if inspect.isawaitable(value) else value
+
+
+def _escape(part: str) -> str:
+    # limits joins key parts with "/": keep them from running into each other.
+    return part.replace("%", "%25").replace("/", "%2F")

@@ -1,0 +1,124 @@
+"""Rate-limit counters in Redis: ``limits``' storage, one round trip per check.
+
+``limits`` answers "did the request fit?" and "what is left?" with two Lua scripts,
+one round trip each, per window. A check needs both for every window of a limit
+(the second fills the headers), so ``SlidingWindowPipeline`` sends ``limits``' own
+scripts for all of them in one pipeline: the same keys, the same atomic
+acquisition, the same arithmetic for the numbers, one round trip.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import TYPE_CHECKING, Any
+
+from limits import WindowStats
+from limits.aio.storage import RedisStorage
+from limits.aio.storage.redis.redispy import RedispyBridge
+from limits.errors import StorageError
+from redis.backoff import NoBackoff
+from redis.exceptions import NoScriptError, RedisError
+from redis.retry import Retry
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from limits import RateLimitItem
+    from limits.aio.storage import Storage
+    from redis.asyncio import Redis
+
+    from fastapi_kit.ratelimit.limiter import Hit
+
+__all__ = ("SlidingWindowPipeline", "redis_storage", "window_stats")
+
+
+def redis_storage(redis: Redis, key_prefix: str = "kit:rl") -> RedisStorage:
+    """A ``limits`` Redis storage on ``redis``'s connection pool (no second pool).
+
+    Failures are raised as ``limits.errors.StorageError`` and retried once at most,
+    on a fresh connection, like the kit's other Redis calls.
+    """
+    return RedisStorage(
+        "async+redis://",
+        implementation="redispy",
+        connection_pool=redis.connection_pool,  # type: ignore[arg-type]  # passed on to redis-py
+        wrap_exceptions=True,
+        key_prefix=key_prefix,
+        retry=Retry(NoBackoff(), 1),  # type: ignore[arg-type]  # passed on to redis-py
+    )
+
+
+def window_stats(item: RateLimitItem, window: tuple[int, float, int, float]) -> WindowStats:
+    """``SlidingWindowCounterRateLimiter.get_window_stats``' arithmetic, on a window read.
+
+    ``window`` is ``(previous count, previous TTL, current count, current TTL)``, TTLs
+    in seconds, as ``limits``' sliding-window script returns it.
+    """
+    previous_count, previous_ttl, current_count, current_ttl = window
+    expiry = item.get_expiry()
+    weighted = previous_count * previous_ttl / expiry + current_count
+    remaining = max(0, item.amount - math.floor(weighted))
+    now = time.time()
+    if not (previous_count or current_count):
+        return WindowStats(now, remaining)
+    previous_reset_in = previous_ttl % (expiry / previous_count) if previous_count else math.inf
+    current_reset_in = current_ttl % expiry if current_count else math.inf
+    return WindowStats(now + min(previous_reset_in, current_reset_in), remaining)
+
+
+class SlidingWindowPipeline:
+    """Acquire and read sliding windows in one round trip, with ``limits``' scripts."""
+
+    def __init__(self, bridge: RedispyBridge) -> None:
+        self.bridge = bridge
+
+    @classmethod
+    def for_storage(cls, storage: Storage) -> SlidingWindowPipeline | None:
+        """The pipeline for ``storage``, or ``None`` if it is not a redis-py ``RedisStorage``."""
+        if isinstance(storage, RedisStorage) and isinstance(storage.bridge, RedispyBridge):
+            return cls(storage.bridge)
+        return None
+
+    async def hit(self, hits: Sequence[Hit]) -> list[tuple[bool, WindowStats]] | None:
+        """Count each hit against its window; return whether it fitted, and the window.
+
+        ``None`` when Redis lost ``limits``' scripts (it restarted or was flushed):
+        the caller counts through ``limits``' own calls, which load them again.
+
+        Raises:
+            StorageError: Redis could not be reached.
+        """
+        acquire, read = self.bridge.lua_acquire_sliding_window, self.bridge.lua_sliding_window
+        try:
+            client: Redis = self.bridge.get_connection()  # type: ignore[assignment]  # redis-py's
+            async with client.pipeline(transaction=False) as pipe:
+                for hit in hits:
+                    keys = self._keys(hit)
+                    expiry = hit.item.get_expiry()
+                    pipe.evalsha(acquire.sha, 2, *keys, hit.item.amount, expiry, hit.cost)
+                    pipe.evalsha(read.sha, 2, *keys, expiry)
+                replies = await pipe.execute()
+        except NoScriptError:
+            return None
+        except RedisError as exc:
+            raise StorageError(exc) from exc
+        return [
+            (bool(acquired), window_stats(hit.item, _window(raw)))
+            for hit, acquired, raw in zip(hits, replies[::2], replies[1::2], strict=True)
+        ]
+
+    def _keys(self, hit: Hit) -> tuple[str, str]:
+        key = hit.item.key_for(*hit.identifiers)
+        # limits' key layout: both windows under one hash tag (one cluster slot).
+        return self.bridge.prefixed_key(f"{{{key}}}/-1"), self.bridge.prefixed_key(f"{{{key}}}")
+
+
+def _window(raw: list[Any]) -> tuple[int, float, int, float]:
+    """A sliding-window script's reply: counts, and TTLs from milliseconds to seconds."""
+    return (
+        int(raw[0] or 0),
+        max(0, float(raw[1] or 0)) / 1000,
+        int(raw[2] or 0),
+        max(0, float(raw[3] or 0)) / 1000,
+    )
