@@ -23,8 +23,9 @@ $(STAMP): pyproject.toml
 
 install: $(STAMP) ## Create .venv with the package, its extras and the dev tools
 
-run: $(STAMP) ## Serve the example app on $(HOST):$(PORT) (SQLite + memory backends)
-	LOG_FORMAT=$${LOG_FORMAT:-console} $(VENV)/bin/uvicorn app:app --app-dir examples/quickstart \
+run: $(STAMP) ## Migrate and serve the example todo app on $(HOST):$(PORT) (SQLite + memory by default)
+	PYTHONPATH=examples $(PY) -m todo_app migrate
+	LOG_FORMAT=$${LOG_FORMAT:-console} $(VENV)/bin/uvicorn todo_app.main:app --app-dir examples \
 		--host $(HOST) --port $(PORT) --no-proxy-headers --no-access-log
 
 test: $(STAMP) ## Run the whole test suite with branch coverage of src/

@@ -1,0 +1,79 @@
+"""The application: ``create_app()`` composes the kit's blocks and the routers.
+
+``uvicorn todo_app.main:app --app-dir examples`` serves it; ``app`` is created on
+first access, from the environment.
+"""
+
+from __future__ import annotations
+
+import functools
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING
+
+from fastapi import APIRouter, FastAPI
+
+from fastapi_kit import Kit
+from fastapi_kit.auth import RolePolicy
+from todo_app.accounts import ensure_admin
+from todo_app.routers.admin import admin_router
+from todo_app.routers.auth import auth_router
+from todo_app.routers.todos import todos_router
+from todo_app.routers.users import users_router
+from todo_app.settings import Settings
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
+
+__all__ = ("create_app",)
+
+API_PREFIX = "/api/v1"
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the service from ``settings`` (by default, from the environment).
+
+    Redis backs the cache, the rate limits and token revocation when ``REDIS_URL``
+    is set; process memory does otherwise.
+    """
+    settings = settings if settings is not None else Settings()
+    kit = Kit(settings)
+    database = kit.database
+    assert database is not None  # noqa: S101  # Settings always has a DATABASE_URL
+    kit.use_auth(claims_only=True, role_policy=RolePolicy(hierarchy={"admin": ["user"]}))
+    kit.use_cache()
+    kit.use_rate_limit()
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        # The kit's lifespan has started the database (and Redis) by now.
+        if settings.admin_email is not None and settings.admin_password is not None:
+            await ensure_admin(
+                database, settings.admin_email, settings.admin_password.get_secret_value()
+            )
+        yield
+
+    app = FastAPI(
+        title="Todo API",
+        version="1.0.0",
+        summary="The fastapi-kit example service.",
+        lifespan=lifespan,
+        swagger_ui_parameters={"persistAuthorization": True},
+    )
+    api = APIRouter(prefix=API_PREFIX)
+    for router in (auth_router, users_router, todos_router, admin_router):
+        api.include_router(router(kit))
+    app.include_router(api)
+    return kit.install(app)
+
+
+@functools.cache
+def _default_app() -> FastAPI:
+    return create_app()
+
+
+def __getattr__(name: str) -> FastAPI:
+    """``app``: the service configured from the environment, built on first use."""
+    if name == "app":
+        return _default_app()
+    msg = f"module {__name__!r} has no attribute {name!r}"
+    raise AttributeError(msg)

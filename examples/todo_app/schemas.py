@@ -1,0 +1,137 @@
+"""What the API reads and writes (SPEC 4.2), with its validation rules."""
+
+from __future__ import annotations
+
+import unicodedata
+from datetime import datetime
+from typing import Annotated, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    EmailStr,
+    Field,
+    StringConstraints,
+)
+
+from fastapi_kit.auth import validate_password
+
+__all__ = (
+    "AdminUserUpdate",
+    "RefreshRequest",
+    "Registration",
+    "Role",
+    "TodoCreate",
+    "TodoOut",
+    "TodoUpdate",
+    "UserOut",
+)
+
+Role = Literal["user", "admin"]
+
+
+def _printable(value: str, *, allowed: str = "") -> str:
+    """Refuse control characters and lone surrogates (no database stores them)."""
+    for char in value:
+        if char not in allowed and unicodedata.category(char) in {"Cc", "Cs"}:
+            msg = "must not contain control characters"
+            raise ValueError(msg)
+    return value
+
+
+def _description(value: str) -> str:
+    return _printable(value, allowed="\t\n\r")
+
+
+def _not_null(value: object) -> object:
+    if value is None:
+        msg = "may be left out, but not null"
+        raise ValueError(msg)
+    return value
+
+
+Title = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, min_length=1, max_length=200),
+    AfterValidator(_printable),
+    Field(description="1-200 characters once trimmed."),
+]
+Description = Annotated[str, Field(max_length=2000), AfterValidator(_description)]
+#: An optional field of a partial update: left out is fine, ``null`` is not.
+Optional = BeforeValidator(_not_null)
+
+
+class Registration(BaseModel):
+    """A new account: any email once (case-insensitively), a password that is not common."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    email: EmailStr = Field(max_length=320)
+    password: Annotated[str, AfterValidator(validate_password)] = Field(
+        description="8-128 characters, not among the 3,000 most common passwords."
+    )
+
+
+class RefreshRequest(BaseModel):
+    """A refresh token to exchange for a new pair."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    refresh_token: str = Field(min_length=1, max_length=4096)
+
+
+class UserOut(BaseModel):
+    """An account as the API shows it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    email: str
+    roles: list[str]
+    is_active: bool
+    created_at: datetime
+
+
+class TodoCreate(BaseModel):
+    """A new todo."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: Title
+    description: Description = ""
+    done: bool = False
+
+
+class TodoUpdate(BaseModel):
+    """A partial update: only the fields sent change; none may be ``null``."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    title: Annotated[Title | None, Optional] = None
+    description: Annotated[Description | None, Optional] = None
+    done: Annotated[bool | None, Optional] = None
+
+
+class TodoOut(BaseModel):
+    """A todo as the API shows it."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    title: str
+    description: str
+    done: bool
+    owner_id: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class AdminUserUpdate(BaseModel):
+    """What an admin may change of an account; either ends its current sessions."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    roles: Annotated[list[Role] | None, Optional, Field(max_length=10)] = None
+    is_active: Annotated[bool | None, Optional] = None
