@@ -12,6 +12,7 @@ import structlog
 from fastapi import FastAPI
 from pydantic import SecretStr
 
+from fastapi_kit._openapi import add_openapi_processor
 from fastapi_kit._redis import create_redis
 from fastapi_kit.auth import Auth, AuthConfig, MemoryRevocationStore
 from fastapi_kit.auth.passwords import CryptContextHasher
@@ -27,6 +28,7 @@ from fastapi_kit.security import (
     CORSMiddleware,
     ProxyHeadersMiddleware,
     SecurityHeadersMiddleware,
+    describe_body_limit,
 )
 from fastapi_kit.settings import KitSettings
 
@@ -279,6 +281,7 @@ class Kit:
             self.auth.install(app)
         add_health_routes(app, self.readiness)
         app.add_middleware(BodySizeLimitMiddleware, max_body_size=settings.max_body_size)
+        add_openapi_processor(app, "body_limit", describe_body_limit)
         if settings.cors_origins:
             app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins)
         if settings.allowed_hosts != ["*"]:

@@ -167,9 +167,13 @@ def test_openapi_documents_security_401_403_and_required_roles() -> None:
     me = document["paths"]["/me"]["get"]
     assert "401" in me["responses"]
     assert "403" not in me["responses"]
+    note = document["paths"]["/me/notes"]["post"]  # a write: the CSRF check of cookies
+    assert note["responses"]["403"]["content"] == problem
+    assert "413" not in note["responses"]  # no body
     login = document["paths"]["/auth/token"]["post"]
     assert "security" not in login
     assert "401" not in login["responses"] or login["responses"]["401"]["content"] == problem
+    assert login["responses"]["413"]["content"] == problem  # it takes a body
 
 
 def test_the_token_url_shown_to_swagger_is_configurable() -> None:

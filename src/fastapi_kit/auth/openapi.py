@@ -12,6 +12,8 @@ if TYPE_CHECKING:
 
 __all__ = ("describe_security",)
 
+_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
+
 
 def describe_security(
     app: FastAPI, document: dict[str, Any], token_url: str, cookie_name: str
@@ -19,8 +21,9 @@ def describe_security(
     """Add what authentication and RBAC imply to ``app``'s OpenAPI ``document``.
 
     The password flow gets the configured token URL; the session cookie is declared
-    as an alternative scheme of every protected operation; those list their 401
-    and, when they require roles or permissions, their 403 and what they require.
+    as an alternative scheme of every protected operation; those list their 401,
+    their 403 when they require roles or permissions (and what they require) or
+    change state (the CSRF check of cookie sessions).
     """
     from fastapi_kit.auth.dependencies import get_current_user, get_optional_user  # cycle
     from fastapi_kit.auth.rbac import _Requirement
@@ -37,12 +40,14 @@ def describe_security(
         requirements = [call for call in calls if isinstance(call, _Requirement)]
         if get_current_user not in calls and get_optional_user not in calls:
             continue
+        unsafe = not set(route.methods or ()) <= _SAFE_METHODS  # CSRF-checked with cookies
         for operation in operations_of(document, route):
             operation.setdefault("security", []).append({"SessionCookie": []})
             responses = operation.setdefault("responses", {})
             responses.setdefault("401", unauthorized[401])
-            if requirements:
+            if requirements or unsafe:
                 responses.setdefault("403", forbidden[403])
+            if requirements:
                 needed = " and ".join(requirement.describe() for requirement in requirements)
                 note = f"**Requires** {needed}."
                 operation["description"] = "\n\n".join(

@@ -12,7 +12,11 @@ Each piece is a pure ASGI middleware usable on its own::
 
 from __future__ import annotations
 
-from fastapi_kit.security.body_limit import DEFAULT_MAX_BODY_SIZE, BodySizeLimitMiddleware
+from fastapi_kit.security.body_limit import (
+    DEFAULT_MAX_BODY_SIZE,
+    BodySizeLimitMiddleware,
+    describe_body_limit,
+)
 from fastapi_kit.security.cors import DEFAULT_EXPOSE_HEADERS, CORSMiddleware
 from fastapi_kit.security.headers import DEFAULT_SECURITY_HEADERS, SecurityHeadersMiddleware
 from fastapi_kit.security.hosts import AllowedHostsMiddleware
@@ -28,4 +32,5 @@ __all__ = (
     "ProxyHeadersMiddleware",
     "SecurityHeadersMiddleware",
     "client_ip",
+    "describe_body_limit",
 )

@@ -7,12 +7,14 @@ from typing import TYPE_CHECKING
 from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 
 from fastapi_kit._asgi import get_header
-from fastapi_kit.errors import PayloadTooLarge, problem_response
+from fastapi_kit.errors import PayloadTooLarge, problem_response, problem_responses
 
 if TYPE_CHECKING:
+    from typing import Any
+
     from starlette.types import ASGIApp, Receive, Scope, Send
 
-__all__ = ("DEFAULT_MAX_BODY_SIZE", "BodySizeLimitMiddleware")
+__all__ = ("DEFAULT_MAX_BODY_SIZE", "BodySizeLimitMiddleware", "describe_body_limit")
 
 #: 1 MiB.
 DEFAULT_MAX_BODY_SIZE = 1024 * 1024
@@ -79,3 +81,12 @@ class BodySizeLimitMiddleware:
             detail=f"The request body is over the limit of {self.max_body_size} bytes.",
         )
         await response(scope, receive, send)
+
+
+def describe_body_limit(document: dict[str, Any]) -> None:
+    """Give every operation of the OpenAPI ``document`` that takes a body its 413."""
+    too_large = problem_responses(PayloadTooLarge)[413]
+    for path_item in document.get("paths", {}).values():
+        for operation in path_item.values():
+            if "requestBody" in operation:
+                operation.setdefault("responses", {}).setdefault("413", too_large)

@@ -1,0 +1,139 @@
+"""Start-up (settings, migrations, the admin) and concurrent writes."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import sys
+from contextlib import AsyncExitStack
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import pytest
+from pydantic import ValidationError
+from sqlalchemy import func, inspect, select
+from todo_app_helpers import ADMIN_EMAIL, PASSWORD, admin, gather, new_user
+
+from fastapi_kit.db import Database
+from todo_app.accounts import ensure_admin
+from todo_app.models import User
+from todo_app.settings import Settings
+
+if TYPE_CHECKING:
+    import httpx
+
+    from conftest import Backends, StartApp
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+async def test_concurrent_registrations_of_one_email_create_one_account(
+    client: httpx.AsyncClient,
+) -> None:
+    body = {"email": "race@example.com", "password": PASSWORD}
+    responses = await gather(*(client.post("/auth/register", json=body) for _ in range(20)))
+    codes = sorted(response.status_code for response in responses)
+    assert codes == [201] + [409] * 19
+    assert all(r.json()["code"] == "conflict" for r in responses if r.status_code == 409)
+
+
+async def test_concurrent_creates_lose_nothing(client: httpx.AsyncClient) -> None:
+    auth = await new_user(client, "many@example.com")
+    responses = await gather(
+        *(client.post("/todos", json={"title": f"t{n}"}, headers=auth) for n in range(25))
+    )
+    assert {response.status_code for response in responses} == {201}
+    listed = (await client.get("/todos", params={"limit": 100}, headers=auth)).json()
+    assert listed["total"] == 25
+    assert sorted(item["title"] for item in listed["items"]) == sorted(f"t{n}" for n in range(25))
+
+
+async def test_ensuring_the_admin_is_idempotent_and_safe_concurrently(backends: Backends) -> None:
+    database = Database(backends.database_url)
+    try:
+        async with database.transaction() as session:
+            session.add(User(email="boss@example.com", password_hash="x", roles=["user"]))
+        await asyncio.gather(
+            *(ensure_admin(database, "Boss@Example.com", "another-password") for _ in range(5)),
+            *(ensure_admin(database, "new-admin@example.com", "a-password-1") for _ in range(5)),
+        )
+        async with database.transaction() as session:
+            users = {user.email: user for user in await session.scalars(select(User))}
+    finally:
+        await database.dispose()
+    assert set(users) == {"boss@example.com", "new-admin@example.com"}
+    assert users["boss@example.com"].roles == ["admin", "user"]
+    assert users["boss@example.com"].password_hash == "x"  # an existing password is kept
+    assert users["new-admin@example.com"].roles == ["admin", "user"]
+
+
+async def test_instances_starting_together_ensure_one_admin(
+    start_app: StartApp, backends: Backends
+) -> None:
+    async with AsyncExitStack() as stack:
+        clients = await asyncio.gather(*(stack.enter_async_context(start_app()) for _ in range(3)))
+        for client in clients:
+            assert (await admin(client)).get("Authorization", "").startswith("Bearer ")
+    database = Database(backends.database_url)
+    try:
+        async with database.transaction() as session:
+            admins = await session.scalar(
+                select(func.count()).select_from(User).where(User.email == ADMIN_EMAIL)
+            )
+    finally:
+        await database.dispose()
+    assert admins == 1
+
+
+def test_settings_refuse_bad_values() -> None:
+    with pytest.raises(ValidationError, match="ADMIN_PASSWORD"):
+        Settings(admin_email="a@example.com")
+    with pytest.raises(ValidationError, match="admin_email"):
+        Settings(admin_email="not an email", admin_password="x" * 12)
+    with pytest.raises(ValidationError, match="secret_key"):
+        Settings(secret_key="too short")
+    with pytest.raises(ValidationError, match="no_such_setting"):
+        Settings(no_such_setting=1)  # type: ignore[call-arg]
+    assert Settings().database_url is not None
+
+
+def test_the_migrate_command_creates_the_schema(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}"
+    env = os.environ | {"DATABASE_URL": url, "PYTHONPATH": str(ROOT / "examples")}
+    for _ in range(2):  # a second run has nothing to do
+        result = subprocess.run(
+            [sys.executable, "-m", "todo_app", "migrate"],
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
+        )
+        assert result.returncode == 0, result.stderr
+    from sqlalchemy import create_engine
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'fresh.db'}")
+    try:
+        tables = set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+    assert {"users", "todos", "alembic_version"} <= tables
+
+
+def test_a_bad_setting_stops_the_command_with_its_name(tmp_path: Path) -> None:
+    env = os.environ | {
+        "ACCESS_TOKEN_TTL": "soon",
+        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'x.db'}",
+        "PYTHONPATH": str(ROOT / "examples"),
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "todo_app", "migrate"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    assert result.returncode != 0
+    assert "access_token_ttl" in result.stderr
