@@ -50,7 +50,7 @@ docs-serve: $(STAMP) ## Serve the documentation with live reload
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs serve
 
 bench: $(STAMP) ## Benchmark with wrk (apt-get install -y wrk) and print the table
-	$(PY) bench/run.py $(BENCH_ARGS)
+	$(PY) bench/run.py --chart docs/images/benchmarks.svg $(BENCH_ARGS)
 
 clean: ## Remove the virtualenv, caches and build output
 	rm -rf $(VENV) site dist .coverage .coverage.* .pytest_cache .mypy_cache .ruff_cache

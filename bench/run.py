@@ -64,6 +64,7 @@ import urllib.error
 import urllib.request
 from contextlib import ExitStack
 from dataclasses import asdict, dataclass, field
+from html import escape
 from importlib import metadata
 from pathlib import Path
 from typing import TYPE_CHECKING, NoReturn
@@ -285,6 +286,19 @@ def ratelimit_scenario(*, on_redis: bool) -> Scenario:
     )
 
 
+def example_contender(key: str, label: str, path: str, script: str | None = None) -> Contender:
+    """Return a contender of the example todo service (``bench/apps/todo_example.py``)."""
+    return Contender(
+        key=key,
+        label=label,
+        app="todo_example:app",
+        path=path,
+        env={"PYTHONPATH": str(REPO_DIR / "examples")},
+        token_path="/bench-token",
+        script=script,
+    )
+
+
 #: Every scenario, in running order. Append new ones here.
 SCENARIOS: tuple[Scenario, ...] = (
     Scenario(
@@ -319,6 +333,22 @@ SCENARIOS: tuple[Scenario, ...] = (
     cache_scenario(on_redis=True),
     ratelimit_scenario(on_redis=False),
     ratelimit_scenario(on_redis=True),
+    Scenario(
+        name="example",
+        title="the example app: a user's 20 todos (SQLite + memory)",
+        baseline=example_contender(
+            "list-miss",
+            "GET /api/v1/todos, every request a miss",
+            "/api/v1/todos",
+            script="unique_query.lua",
+        ),
+        candidates=(),
+        target_ratio=None,
+        informational=(
+            example_contender("list-hit", "GET /api/v1/todos, cache hit", "/api/v1/todos"),
+            example_contender("read-one", "GET /api/v1/todos/1 (role-checked)", "/api/v1/todos/1"),
+        ),
+    ),
     Scenario(
         name="login",
         title="logins (a security setting, not a target)",
@@ -448,6 +478,7 @@ class BenchConfig:
         rounds: How many times each contender is measured.
         scenarios: The scenarios to run.
         json_path: Where to write the raw results, if anywhere.
+        chart_path: Where to write the chart (SVG), if anywhere.
         wrk: The wrk executable.
         pinned: Whether server and wrk are pinned to their CPUs with taskset.
     """
@@ -457,6 +488,7 @@ class BenchConfig:
     rounds: int
     scenarios: tuple[Scenario, ...]
     json_path: Path | None
+    chart_path: Path | None
     wrk: str
     pinned: bool
 
@@ -508,6 +540,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         help="run only this scenario (repeatable; default: all)",
     )
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write raw results")
+    parser.add_argument(
+        "--chart", type=Path, metavar="PATH", help="also write the ratios as an SVG chart"
+    )
     parser.add_argument("--quick", action="store_true", help="smoke run: --duration 3 --rounds 1")
     return parser.parse_args(argv)
 
@@ -530,6 +565,7 @@ def resolve_config(args: argparse.Namespace, wrk: str) -> BenchConfig:
         rounds=args.rounds or default_rounds,
         scenarios=tuple(s for s in SCENARIOS if wanted is None or s.name in wanted),
         json_path=args.json,
+        chart_path=args.chart,
         wrk=wrk,
         pinned=can_pin(),
     )
@@ -1195,13 +1231,70 @@ def report(config: BenchConfig, env: Mapping[str, object], runs: Sequence[Run]) 
         print()
         print("\n".join(problems))
     status = 1 if any(r.wrk.error_count for r in runs) else 0
-    if config.json_path is not None:
+    outputs = [(config.json_path, json.dumps(results_json(env, summaries), indent=2) + "\n")]
+    outputs.append((config.chart_path, render_chart(summaries)))
+    for path, text in outputs:
+        if path is None:
+            continue
         try:
-            config.json_path.write_text(json.dumps(results_json(env, summaries), indent=2) + "\n")
+            path.write_text(text)
         except OSError as exc:
-            print(f"cannot write {config.json_path}: {exc}", file=sys.stderr)
+            print(f"cannot write {path}: {exc}", file=sys.stderr)
             status = 1
     return status
+
+
+def render_chart(summaries: Sequence[Summary]) -> str:
+    """Draw each contender's ratio to its baseline as a horizontal bar (SVG).
+
+    The line at 1.0 is the baseline; a target, where there is one, is a tick on the
+    bar's row, and the bar is green when the target is met, red when it is missed.
+    """
+    rows = [summary for summary in summaries if not summary.is_baseline]
+    width, label_width, row_height, top = 900, 430, 26, 30
+    scale_max = max([1.0, *(s.ratio for s in rows), *(s.target or 0 for s in rows)]) * 1.1
+    bar_width = width - label_width - 70
+
+    def x(ratio: float) -> float:
+        return label_width + bar_width * ratio / scale_max
+
+    height = top + row_height * len(rows) + 20
+    parts = [
+        (
+            f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
+            f'font-family="sans-serif" font-size="12">'
+        ),
+        (
+            f'<text x="{label_width}" y="18">throughput relative to the baseline of each '
+            "scenario (requests/s)</text>"
+        ),
+    ]
+    for index, summary in enumerate(rows):
+        y = top + index * row_height
+        color = "#7a8ca3" if summary.target is None else "#2e8b57" if summary.passed else "#c0392b"
+        label = escape(f"{summary.scenario.title}: {summary.contender.label}")
+        parts += [
+            f'<text x="{label_width - 8}" y="{y + 16}" text-anchor="end">{label}</text>',
+            (
+                f'<rect x="{label_width}" y="{y + 4}" width="{x(summary.ratio) - label_width:.1f}" '
+                f'height="{row_height - 8}" fill="{color}"/>'
+            ),
+            f'<text x="{x(summary.ratio) + 4:.1f}" y="{y + 16}">{summary.ratio:.2f}</text>',
+        ]
+        if summary.target is not None:
+            parts.append(
+                f'<line x1="{x(summary.target):.1f}" x2="{x(summary.target):.1f}" y1="{y + 1}" '
+                f'y2="{y + row_height - 1}" stroke="black" stroke-width="2"/>'
+            )
+    parts += [
+        (
+            f'<line x1="{x(1.0):.1f}" x2="{x(1.0):.1f}" y1="{top}" y2="{height - 16}" '
+            'stroke="black" stroke-dasharray="4 3"/>'
+        ),
+        f'<text x="{x(1.0):.1f}" y="{height - 4}" text-anchor="middle">1.0 = baseline</text>',
+        "</svg>",
+    ]
+    return "\n".join(parts) + "\n"
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
+from xml.etree import ElementTree
 
 import pytest
 
@@ -111,6 +112,14 @@ def test_informational_contenders_are_reported_without_a_target(bench: ModuleTyp
     assert bench.verdict_lines([base, fast, slow]) == [
         "MISSED TARGET: s: fast at 2.000 of base (target >= 3.0)"
     ]
+
+    chart = ElementTree.fromstring(bench.render_chart([base, fast, slow]))  # noqa: S314  # ours
+    bars = chart.findall("{http://www.w3.org/2000/svg}rect")
+    texts = [text.text for text in chart.iter("{http://www.w3.org/2000/svg}text")]
+    assert len(bars) == 2  # the baseline is the 1.0 line, not a bar
+    assert float(bars[0].get("width", 0)) == pytest.approx(4 * float(bars[1].get("width", 0)))
+    assert bars[0].get("fill") == "#c0392b"  # missed its target
+    assert {"s: fast", "s: slow", "2.00", "0.50", "1.0 = baseline"} <= set(texts)
 
 
 def test_the_harness_redis_runs_for_the_block_only(bench: ModuleType, tmp_path: Path) -> None:

@@ -29,6 +29,7 @@ __all__ = ("create_app",)
 API_PREFIX = "/api/v1"
 
 
+# --8<-- [start:create_app]
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the service from ``settings`` (by default, from the environment).
 
@@ -64,6 +65,9 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         api.include_router(router(kit))
     app.include_router(api)
     return kit.install(app)
+
+
+# --8<-- [end:create_app]
 
 
 @functools.cache

@@ -92,3 +92,15 @@ async def test_admin_user_updates_are_checked(client: httpx.AsyncClient) -> None
         f"/admin/users/{user['id']}", json={"roles": ["admin"]}, headers=mine
     )
     assert forbidden.status_code == 403
+
+
+async def test_todos_need_the_user_role(client: httpx.AsyncClient) -> None:
+    user = await register(client, "roleless@example.com")
+    await client.patch(
+        f"/admin/users/{user['id']}", json={"roles": []}, headers=await admin(client)
+    )
+    auth = bearer(await log_in(client, "roleless@example.com"))
+    assert (await client.get("/users/me", headers=auth)).status_code == 200
+    refused = await client.get("/todos", headers=auth)
+    assert refused.status_code == 403
+    assert refused.json()["code"] == "forbidden"

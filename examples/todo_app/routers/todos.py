@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Annotated
 from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from sqlalchemy import select
 
-from fastapi_kit.auth import CurrentUser
+from fastapi_kit.auth import CurrentUser, require_role
 from fastapi_kit.cache import cached, conditional, invalidate
 from fastapi_kit.db import MAX_OFFSET, DbSession, Page, Pagination, paginate
 from fastapi_kit.errors import NotFound, problem_responses
@@ -40,11 +40,14 @@ async def owned_todo(session: AsyncSession, todo_id: int, user: UserProtocol) ->
 
 
 def todos_router(kit: Kit) -> APIRouter:
-    """The todo routes, within the default rate limit."""
+    """The todo routes: role ``user`` (admins have it too), within the default rate limit."""
     router = APIRouter(
-        prefix="/todos", tags=["todos"], dependencies=[Depends(kit.default_rate_limit)]
+        prefix="/todos",
+        tags=["todos"],
+        dependencies=[Depends(kit.default_rate_limit), Depends(require_role("user"))],
     )
 
+    # --8<-- [start:routes]
     @router.get("", summary="List your todos")
     @cached(tags=["todos:{user_id}"])  # per user; every write of the user invalidates it
     async def list_todos(
@@ -102,4 +105,5 @@ def todos_router(kit: Kit) -> APIRouter:
         await session.flush()
         await invalidate(request, [user_tag(user)])
 
+    # --8<-- [end:routes]
     return router

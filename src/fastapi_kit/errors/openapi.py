@@ -52,16 +52,23 @@ def install_problem_openapi(app: FastAPI) -> None:
 
 
 def add_problem_schema(document: dict[str, Any]) -> None:
-    """Register the problem schema in ``document`` and point every 422 at it."""
+    """Register the problem schema in ``document`` and point every 422 at it.
+
+    Operations that take a body also get the 400 of a body that cannot be parsed.
+    """
     schemas: dict[str, Any] = document.setdefault("components", {}).setdefault("schemas", {})
     problem_schema = ProblemDetail.model_json_schema(ref_template=_REF_TEMPLATE)
     schemas.update(problem_schema.pop("$defs", {}))
     schemas[ProblemDetail.__name__] = problem_schema
+    unparsable = problem_responses(400)[400]
     for path_item in document.get("paths", {}).values():
         for operation in path_item.values():
-            response = operation.get("responses", {}).get("422")
+            responses = operation.setdefault("responses", {})
+            response = responses.get("422")
             if response is not None:
                 response["description"] = "Validation Error"
                 response["content"] = {PROBLEM_JSON: {"schema": _PROBLEM_REF}}
+            if "requestBody" in operation:  # a body that cannot be parsed at all
+                responses.setdefault("400", unparsable)
     for name in _FASTAPI_VALIDATION_SCHEMAS:
         schemas.pop(name, None)
