@@ -33,11 +33,12 @@ async def find_by_email(session: AsyncSession, email: str) -> User | None:
 
 
 async def ensure_admin(database: Database, email: str, password: str) -> None:
-    """Make sure ``email`` has an active account with role ``admin`` (SQLite, PostgreSQL).
+    """Make sure ``email`` has an account with role ``admin`` (SQLite, PostgreSQL).
 
     Idempotent, and safe when several instances start at once: the insert does
     nothing if another instance created the account first, and the row is locked
-    while the missing role is added. An existing account keeps its password.
+    while the missing role is added. An existing account keeps its password, and an
+    account an admin deactivated stays deactivated.
     """
     email = normalize_email(email)
     insert = postgresql_insert if database.engine.dialect.name == "postgresql" else sqlite_insert
@@ -49,6 +50,5 @@ async def ensure_admin(database: Database, email: str, password: str) -> None:
             .on_conflict_do_nothing(index_elements=[User.email])
         )
         user = await session.scalar(select(User).where(User.email == email).with_for_update())
-        if user is not None and ("admin" not in user.roles or not user.is_active):
+        if user is not None and "admin" not in user.roles:
             user.roles = sorted({*user.roles, "admin"})
-            user.is_active = True

@@ -53,7 +53,9 @@ async def test_ensuring_the_admin_is_idempotent_and_safe_concurrently(backends: 
     database = Database(backends.database_url)
     try:
         async with database.transaction() as session:
-            session.add(User(email="boss@example.com", password_hash="x", roles=["user"]))
+            session.add(
+                User(email="boss@example.com", password_hash="x", roles=["user"], is_active=False)
+            )
         await asyncio.gather(
             *(ensure_admin(database, "Boss@Example.com", "another-password") for _ in range(5)),
             *(ensure_admin(database, "new-admin@example.com", "a-password-1") for _ in range(5)),
@@ -65,7 +67,9 @@ async def test_ensuring_the_admin_is_idempotent_and_safe_concurrently(backends: 
     assert set(users) == {"boss@example.com", "new-admin@example.com"}
     assert users["boss@example.com"].roles == ["admin", "user"]
     assert users["boss@example.com"].password_hash == "x"  # an existing password is kept
+    assert users["boss@example.com"].is_active is False  # a deactivation is not undone
     assert users["new-admin@example.com"].roles == ["admin", "user"]
+    assert users["new-admin@example.com"].is_active is True
 
 
 async def test_instances_starting_together_ensure_one_admin(
