@@ -1251,7 +1251,7 @@ def render_chart(summaries: Sequence[Summary]) -> str:
     bar's row, and the bar is green when the target is met, red when it is missed.
     """
     rows = [summary for summary in summaries if not summary.is_baseline]
-    width, label_width, row_height, top = 900, 430, 26, 30
+    width, label_width, row_height, top = 1200, 640, 26, 30
     scale_max = max([1.0, *(s.ratio for s in rows), *(s.target or 0 for s in rows)]) * 1.1
     bar_width = width - label_width - 70
 
@@ -1262,7 +1262,7 @@ def render_chart(summaries: Sequence[Summary]) -> str:
     parts = [
         (
             f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-            f'font-family="sans-serif" font-size="12">'
+            f'font-family="sans-serif" font-size="11">'
         ),
         (
             f'<text x="{label_width}" y="18">throughput relative to the baseline of each '
