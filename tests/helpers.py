@@ -4,10 +4,15 @@ from __future__ import annotations
 
 import io
 import json
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
 import httpx
 import structlog
+import uvicorn
 
 from fastapi_kit.logging import configure_logging
 
@@ -25,6 +30,25 @@ def client_for(
     """
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False, client=client)
     return httpx.AsyncClient(transport=transport, base_url="http://testserver", **kwargs)
+
+
+@contextmanager
+def served_in_thread(app: ASGIApp) -> Iterator[int]:
+    """Serve ``app`` with uvicorn (lifespan on) in a thread; yield its port."""
+    config = uvicorn.Config(app, port=0, log_config=None, access_log=False, lifespan="on")
+    server = uvicorn.Server(config)
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:  # wait for a condition, with a deadline
+        assert thread.is_alive(), "uvicorn failed to start"
+        assert time.monotonic() < deadline, "uvicorn did not start in 20 s"
+        time.sleep(0.01)
+    try:
+        yield server.servers[0].sockets[0].getsockname()[1]
+    finally:
+        server.should_exit = True
+        thread.join(timeout=20)
 
 
 def flush_logs() -> None:

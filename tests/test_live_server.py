@@ -4,16 +4,14 @@ from __future__ import annotations
 
 import select
 import socket
-import threading
-import time
 from collections.abc import Iterator
 
 import httpx
 import pytest
-import uvicorn
 from fastapi import FastAPI
 
 from fastapi_kit import Kit, KitSettings
+from helpers import served_in_thread
 
 LIMIT = 64 * 1024
 
@@ -30,20 +28,8 @@ def make_app() -> FastAPI:
 
 @pytest.fixture(scope="module")
 def server_port() -> Iterator[int]:
-    config = uvicorn.Config(
-        make_app(), host="127.0.0.1", port=0, log_config=None, access_log=False, lifespan="on"
-    )
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:  # wait for a condition, with a deadline
-        assert thread.is_alive(), "uvicorn failed to start"
-        assert time.monotonic() < deadline, "uvicorn did not start in 20 s"
-        time.sleep(0.01)
-    yield server.servers[0].sockets[0].getsockname()[1]
-    server.should_exit = True
-    thread.join(timeout=20)
+    with served_in_thread(make_app()) as port:
+        yield port
 
 
 def read_response(sock: socket.socket) -> bytes:

@@ -8,15 +8,12 @@ promises for it.
 from __future__ import annotations
 
 import itertools
-import threading
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
 import pytest
 import schemathesis
-import uvicorn
 from hypothesis import HealthCheck, given, settings
 from pydantic import SecretStr
 from schemathesis import GenerationMode
@@ -28,6 +25,7 @@ from schemathesis.specs.openapi.checks import (
 )
 from todo_app_helpers import PASSWORD, SECRET
 
+from helpers import served_in_thread
 from todo_app.main import create_app
 from todo_app.migrations import upgrade
 from todo_app.settings import Settings
@@ -57,25 +55,15 @@ def served(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, dict
             gc_freeze=False,
         )
     )
-    config = uvicorn.Config(app, port=0, log_config=None, access_log=False, lifespan="on")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:  # wait for a condition, with a deadline
-        assert thread.is_alive(), "uvicorn failed to start"
-        assert time.monotonic() < deadline, "uvicorn did not start in 20 s"
-        time.sleep(0.01)
-    base = f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}"
-    credentials = {"email": "fuzz@example.com", "password": PASSWORD}
-    httpx.post(f"{base}/api/v1/auth/register", json=credentials).raise_for_status()
-    tokens = httpx.post(
-        f"{base}/api/v1/auth/token",
-        data={"username": credentials["email"], "password": PASSWORD},
-    ).json()
-    yield base, {"Authorization": f"Bearer {tokens['access_token']}"}
-    server.should_exit = True
-    thread.join(timeout=20)
+    with served_in_thread(app) as port:
+        base = f"http://127.0.0.1:{port}"
+        credentials = {"email": "fuzz@example.com", "password": PASSWORD}
+        httpx.post(f"{base}/api/v1/auth/register", json=credentials).raise_for_status()
+        tokens = httpx.post(
+            f"{base}/api/v1/auth/token",
+            data={"username": credentials["email"], "password": PASSWORD},
+        ).json()
+        yield base, {"Authorization": f"Bearer {tokens['access_token']}"}
 
 
 def test_no_5xx_and_every_response_matches_the_document(

@@ -102,18 +102,22 @@ def test_settings_refuse_bad_values() -> None:
     assert Settings().database_url is not None
 
 
+def migrate_command(**env: str) -> subprocess.CompletedProcess[str]:
+    """Run ``python -m todo_app migrate`` as the README says, with ``env`` added."""
+    return subprocess.run(
+        [sys.executable, "-m", "todo_app", "migrate"],
+        env=os.environ | {"PYTHONPATH": str(ROOT / "examples")} | env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+
 def test_the_migrate_command_creates_the_schema(tmp_path: Path) -> None:
     url = f"sqlite+aiosqlite:///{tmp_path / 'fresh.db'}"
-    env = os.environ | {"DATABASE_URL": url, "PYTHONPATH": str(ROOT / "examples")}
     for _ in range(2):  # a second run has nothing to do
-        result = subprocess.run(
-            [sys.executable, "-m", "todo_app", "migrate"],
-            env=env,
-            capture_output=True,
-            text=True,
-            check=False,
-            timeout=120,
-        )
+        result = migrate_command(DATABASE_URL=url)
         assert result.returncode == 0, result.stderr
     from sqlalchemy import create_engine
 
@@ -126,18 +130,8 @@ def test_the_migrate_command_creates_the_schema(tmp_path: Path) -> None:
 
 
 def test_a_bad_setting_stops_the_command_with_its_name(tmp_path: Path) -> None:
-    env = os.environ | {
-        "ACCESS_TOKEN_TTL": "soon",
-        "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'x.db'}",
-        "PYTHONPATH": str(ROOT / "examples"),
-    }
-    result = subprocess.run(
-        [sys.executable, "-m", "todo_app", "migrate"],
-        env=env,
-        capture_output=True,
-        text=True,
-        check=False,
-        timeout=120,
+    result = migrate_command(
+        ACCESS_TOKEN_TTL="soon", DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'x.db'}"
     )
     assert result.returncode != 0
     assert "access_token_ttl" in result.stderr
