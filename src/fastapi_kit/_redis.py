@@ -24,8 +24,8 @@ def create_redis(url: str | SecretStr, **options: Any) -> Redis:
     """
     try:
         from redis.asyncio import Redis  # optional extra
+        from redis.asyncio.retry import Retry
         from redis.backoff import NoBackoff
-        from redis.retry import Retry
     except ImportError as exc:  # pragma: no cover - depends on the installation
         msg = 'Redis support needs the extra: pip install "fastapi-kit[redis]"'
         raise ImportError(msg) from exc
