@@ -1,14 +1,15 @@
-"""Account storage: finding users for logins, and ensuring the configured admin."""
+"""Account storage: finding users, ensuring the configured admin, keeping one admin active."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select
+import structlog
+from sqlalchemy import String, cast, false, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
-from fastapi_kit.auth import hash_password
+from fastapi_kit.auth import hash_password, verify_password
 from todo_app.models import User
 
 if TYPE_CHECKING:
@@ -16,7 +17,17 @@ if TYPE_CHECKING:
 
     from fastapi_kit.db import Database
 
-__all__ = ("ensure_admin", "find_by_email", "normalize_email")
+__all__ = (
+    "count_active_admins",
+    "ensure_admin",
+    "find_by_email",
+    "load_user",
+    "lock_account_changes",
+    "normalize_email",
+)
+
+#: The PostgreSQL advisory lock that serialises changes to roles and status.
+ACCOUNT_CHANGES_LOCK = 0x70D0_AD31
 
 
 def normalize_email(email: str) -> str:
@@ -32,23 +43,66 @@ async def find_by_email(session: AsyncSession, email: str) -> User | None:
     return found
 
 
+async def load_user(session: AsyncSession, subject: str) -> User | None:
+    """The account a token names (its ``sub``), or ``None``."""
+    return await session.get(User, int(subject)) if subject.isdigit() else None
+
+
+async def lock_account_changes(session: AsyncSession) -> None:
+    """Serialise changes to roles and status until ``session`` commits or rolls back.
+
+    Two admins demoting each other at once must not both succeed: each checks that
+    another active admin remains, so the checks and the changes must not overlap.
+    PostgreSQL takes a transaction-scoped advisory lock; on SQLite, any write takes
+    the database's write lock, so an update of no row does.
+    """
+    connection = await session.connection()
+    if connection.dialect.name == "postgresql":
+        await session.execute(select(func.pg_advisory_xact_lock(ACCOUNT_CHANGES_LOCK)))
+    else:
+        await session.execute(update(User).where(false()).values(is_active=User.is_active))
+
+
+async def count_active_admins(session: AsyncSession, *, excluding: int | None = None) -> int:
+    """How many active accounts hold role ``admin`` (other than ``excluding``)."""
+    query = select(func.count()).where(User.is_active, cast(User.roles, String).contains('"admin"'))
+    if excluding is not None:
+        query = query.where(User.id != excluding)
+    return await session.scalar(query) or 0
+
+
 async def ensure_admin(database: Database, email: str, password: str) -> None:
     """Make sure ``email`` has an account with role ``admin`` (SQLite, PostgreSQL).
 
     Idempotent, and safe when several instances start at once: the insert does
     nothing if another instance created the account first, and the row is locked
-    while the missing role is added. An existing account keeps its password, and an
-    account an admin deactivated stays deactivated.
+    while it is checked. An existing account without the role is promoted only if
+    its password is ``password``: whoever registered the address before the
+    operator configured it does not become admin (the refusal is logged). An
+    existing account keeps its password, and one an admin deactivated stays
+    deactivated.
     """
     email = normalize_email(email)
     insert = postgresql_insert if database.engine.dialect.name == "postgresql" else sqlite_insert
     password_hash = await hash_password(password)
     async with database.transaction() as session:
-        await session.execute(
+        created = await session.scalar(
             insert(User)
             .values(email=email, password_hash=password_hash, roles=["admin", "user"])
             .on_conflict_do_nothing(index_elements=[User.email])
+            .returning(User.id)
         )
+        if created is not None:
+            return
         user = await session.scalar(select(User).where(User.email == email).with_for_update())
-        if user is not None and "admin" not in user.roles:
-            user.roles = sorted({*user.roles, "admin"})
+        if user is None or "admin" in user.roles:
+            return
+        if not await verify_password(password, user.password_hash):
+            structlog.get_logger("todo_app").error(
+                "admin_bootstrap_refused",
+                detail="ADMIN_EMAIL names an existing account whose password is not "
+                "ADMIN_PASSWORD: it was not made admin. Use another ADMIN_EMAIL, or "
+                "promote the account from an admin session.",
+            )
+            return
+        user.roles = sorted({*user.roles, "admin"})

@@ -76,7 +76,7 @@ def make_app(
 ) -> tuple[FastAPI, Auth]:
     kit = Kit(kit_settings or settings())
     auth = kit.use_auth(
-        user_loader=None if claims_only else directory.load,
+        user_loader=directory.load,  # in claims-only mode, for refreshes only
         claims_only=claims_only,
         role_policy=RolePolicy(
             hierarchy={"admin": ["editor"], "editor": ["user"]},

@@ -3,11 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
 import pytest
 from passlib.hash import bcrypt
 
 from auth.app import PASSWORD, Directory, add_user, bearer, make_app
+from fastapi_kit.auth import (
+    Auth,
+    AuthConfig,
+    LoginUser,
+    MemoryRevocationStore,
+    RevocationStoreError,
+    SigningKey,
+)
+from fastapi_kit.errors import ServiceUnavailable
 from fastapi_kit.testing import app_client
 from helpers import LogCapture
 
@@ -220,10 +230,98 @@ async def test_claims_only_mode_trusts_the_token_without_loading_users() -> None
     async with app_client(app) as client:
         me = await client.get("/me", headers=bearer(pair.access_token))
         editor = await client.get("/editor", headers=bearer(pair.access_token))
-        refreshed = await client.post("/auth/refresh", json={"refresh_token": pair.refresh_token})
     assert me.json() == {"id": "99", "roles": ["editor"]}
     assert editor.status_code == 200
+
+
+async def test_claims_only_refreshes_read_the_user_again() -> None:
+    directory = Directory()
+    app, auth = make_app(directory, claims_only=True)
+    await add_user(directory, auth, 1)
+    demoted = auth.tokens.issue_pair("1", ["admin"])  # roles the user no longer has
+    unknown = auth.tokens.issue_pair("99", ["editor"])
+    async with app_client(app) as client:
+        refreshed = await client.post(
+            "/auth/refresh", json={"refresh_token": demoted.refresh_token}
+        )
+        gone = await client.post("/auth/refresh", json={"refresh_token": unknown.refresh_token})
+        directory.users[1].is_active = False
+        again = await client.post(
+            "/auth/refresh", json={"refresh_token": refreshed.json()["refresh_token"]}
+        )
     assert refreshed.status_code == 200
+    assert auth.tokens.decode(refreshed.json()["access_token"], "access").roles == {"user"}
+    assert gone.status_code == 401
+    assert gone.json()["code"] == "invalid_token"
+    assert again.status_code == 401  # deactivated: no new pair, ever
+
+
+async def test_a_refresh_without_any_user_loader_is_a_set_up_error() -> None:
+    auth = Auth(AuthConfig(signing_key=SigningKey("s" * 32), claims_only=True))
+    pair = auth.tokens.issue_pair("1", ["user"])
+    with pytest.raises(RuntimeError, match="user loader"):
+        await auth.refresh(pair.refresh_token)
+
+
+async def test_a_login_that_read_the_user_before_a_change_gets_tokens_that_are_refused() -> None:
+    # The login reads the user, the change commits and revokes, then the login
+    # issues its tokens: they carry the old roles, so they must be refused.
+    directory = Directory()
+    app, auth = make_app(directory, claims_only=True)
+    await add_user(directory, auth, 1, roles=("admin",))
+    read, changed = asyncio.Event(), asyncio.Event()
+
+    async def lookup_then_wait(email: str) -> LoginUser | None:
+        user = await directory.lookup(email)
+        snapshot = None if user is None else replace(user)  # what this request read
+        read.set()
+        await changed.wait()
+        return snapshot
+
+    async def demote() -> None:
+        await read.wait()
+        async with auth.revoking_user("1"):
+            directory.users[1].roles = frozenset({"user"})  # "committed"
+        changed.set()
+
+    pair, _ = await asyncio.gather(
+        auth.login("user1@example.com", PASSWORD, lookup_then_wait), demote()
+    )
+    assert pair.access.roles == {"admin"}  # issued after the revocation, from the old read
+    async with app_client(app) as client:
+        me = await client.get("/me", headers=bearer(pair.access_token))
+        refresh = await client.post("/auth/refresh", json={"refresh_token": pair.refresh_token})
+    assert me.status_code == 401
+    assert refresh.status_code == 401
+
+
+async def test_revoking_user_needs_the_store_before_and_after_the_change() -> None:
+    class FlakyStore(MemoryRevocationStore):
+        def __init__(self, fail_on: int) -> None:
+            super().__init__()
+            self.calls, self.fail_on = 0, fail_on
+
+        async def revoke_subject(self, subject: str, before: float, until: float) -> None:
+            self.calls += 1
+            if self.calls == self.fail_on:
+                raise RevocationStoreError("down")
+            await super().revoke_subject(subject, before, until)
+
+    config = AuthConfig(signing_key=SigningKey("s" * 32), claims_only=True)
+    before = Auth(config, revocation=FlakyStore(fail_on=1))
+    ran = False
+    with pytest.raises(ServiceUnavailable):
+        async with before.revoking_user("1"):
+            ran = True
+    assert not ran  # the store was down: the change never started
+
+    logs = LogCapture()
+    after = Auth(config, revocation=FlakyStore(fail_on=2))
+    with pytest.raises(ServiceUnavailable):
+        async with after.revoking_user("1"):
+            ran = True
+    assert ran
+    assert logs.named("user_revocation_after_change_failed")
 
 
 async def test_optional_user_is_none_without_credentials_but_401_with_bad_ones() -> None:

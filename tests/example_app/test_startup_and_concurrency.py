@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import os
 import subprocess
 import sys
@@ -13,9 +14,21 @@ from typing import TYPE_CHECKING
 import pytest
 from pydantic import ValidationError
 from sqlalchemy import func, inspect, select
-from todo_app_helpers import ADMIN_EMAIL, PASSWORD, admin, gather, new_user
+from todo_app_helpers import (
+    ADMIN_EMAIL,
+    ADMIN_PASSWORD,
+    PASSWORD,
+    admin,
+    bearer,
+    gather,
+    log_in,
+    new_user,
+    register,
+)
 
+from fastapi_kit.auth import hash_password
 from fastapi_kit.db import Database
+from helpers import flush_logs
 from todo_app.accounts import ensure_admin
 from todo_app.models import User
 from todo_app.settings import Settings
@@ -51,13 +64,22 @@ async def test_concurrent_creates_lose_nothing(client: httpx.AsyncClient) -> Non
 
 async def test_ensuring_the_admin_is_idempotent_and_safe_concurrently(backends: Backends) -> None:
     database = Database(backends.database_url)
+    boss_hash = await hash_password("the-boss-own-password")
     try:
         async with database.transaction() as session:
             session.add(
-                User(email="boss@example.com", password_hash="x", roles=["user"], is_active=False)
+                User(
+                    email="boss@example.com",
+                    password_hash=boss_hash,
+                    roles=["user"],
+                    is_active=False,
+                )
             )
         await asyncio.gather(
-            *(ensure_admin(database, "Boss@Example.com", "another-password") for _ in range(5)),
+            *(
+                ensure_admin(database, "Boss@Example.com", "the-boss-own-password")
+                for _ in range(5)
+            ),
             *(ensure_admin(database, "new-admin@example.com", "a-password-1") for _ in range(5)),
         )
         async with database.transaction() as session:
@@ -65,11 +87,38 @@ async def test_ensuring_the_admin_is_idempotent_and_safe_concurrently(backends: 
     finally:
         await database.dispose()
     assert set(users) == {"boss@example.com", "new-admin@example.com"}
+    # The existing account proved it is the operator's: ADMIN_PASSWORD is its password.
     assert users["boss@example.com"].roles == ["admin", "user"]
-    assert users["boss@example.com"].password_hash == "x"  # an existing password is kept
+    assert users["boss@example.com"].password_hash == boss_hash  # the password is kept
     assert users["boss@example.com"].is_active is False  # a deactivation is not undone
     assert users["new-admin@example.com"].roles == ["admin", "user"]
     assert users["new-admin@example.com"].is_active is True
+
+
+async def test_an_account_registered_first_is_not_made_admin(
+    start_app: StartApp, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Someone registers ADMIN_EMAIL before the operator configures it.
+    async with start_app(admin_email=None, admin_password=None) as client:
+        await register(client, ADMIN_EMAIL, "the-squatters-password")
+    async with start_app() as client:  # now with ADMIN_EMAIL and ADMIN_PASSWORD
+        squatter = bearer(await log_in(client, ADMIN_EMAIL, "the-squatters-password"))
+        me = (await client.get("/users/me", headers=squatter)).json()
+        forbidden = await client.get("/admin/todos", headers=squatter)
+        operator = await client.post(
+            "/auth/token", data={"username": ADMIN_EMAIL, "password": ADMIN_PASSWORD}
+        )
+    assert me["roles"] == ["user"]
+    assert forbidden.status_code == 403
+    assert operator.status_code == 401
+    flush_logs()
+    output = capsys.readouterr().out
+    events = [json.loads(line) for line in output.splitlines() if line.startswith("{")]
+    (refusal,) = [event for event in events if event["event"] == "admin_bootstrap_refused"]
+    assert refusal["level"] == "error"
+    assert "ADMIN_EMAIL" in refusal["detail"]
+    assert ADMIN_PASSWORD not in output
+    assert "the-squatters-password" not in output
 
 
 async def test_instances_starting_together_ensure_one_admin(

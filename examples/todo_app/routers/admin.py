@@ -9,7 +9,8 @@ from sqlalchemy import select
 
 from fastapi_kit.auth import require_role
 from fastapi_kit.db import MAX_OFFSET, DbSession, Page, Pagination, paginate
-from fastapi_kit.errors import NotFound, problem_responses
+from fastapi_kit.errors import Conflict, NotFound, problem_responses
+from todo_app.accounts import count_active_admins, lock_account_changes
 from todo_app.dependencies import AuthDep
 from todo_app.models import Todo, User
 from todo_app.schemas import AdminUserUpdate, TodoOut, UserOut
@@ -36,7 +37,7 @@ def admin_router(kit: Kit) -> APIRouter:
     @router.patch(
         "/users/{user_id}",
         summary="Change a user's roles or status",
-        responses=problem_responses(NotFound),
+        responses=problem_responses(NotFound, Conflict),
     )
     async def update_user(
         user_id: Annotated[int, Path(ge=1, le=MAX_OFFSET)],
@@ -44,7 +45,11 @@ def admin_router(kit: Kit) -> APIRouter:
         session: DbSession,
         auth: AuthDep,
     ) -> UserOut:
-        """A role change or a deactivation ends the user's current sessions at once."""
+        """A role change or a deactivation ends the user's current sessions at once.
+
+        The last active admin can be neither demoted nor deactivated (409).
+        """
+        await lock_account_changes(session)  # until the commit: one change at a time
         user = await session.get(User, user_id)
         if user is None:
             raise NotFound(f"User {user_id} not found.")
@@ -54,12 +59,24 @@ def admin_router(kit: Kit) -> APIRouter:
         changed = {
             field: value for field, value in changes.items() if getattr(user, field) != value
         }
-        if changed:
-            # Revoke first: if that fails (503), the transaction rolls back too.
-            await auth.revoke_user(str(user.id))
+        if not changed:
+            return UserOut.model_validate(user)
+        was_admin = user.is_active and "admin" in user.roles
+        stays_admin = changes.get("is_active", user.is_active) and "admin" in changes.get(
+            "roles", user.roles
+        )
+        if (
+            was_admin
+            and not stays_admin
+            and not await count_active_admins(session, excluding=user.id)
+        ):
+            raise Conflict("This is the last active admin: promote another account first.")
+        # Ends the sessions before the change and again once it is committed, so a
+        # login that read the old roles meanwhile gets tokens that are refused.
+        async with auth.revoking_user(str(user.id)):
             for field, value in changed.items():
                 setattr(user, field, value)
-            await session.flush()
+            await session.commit()
         return UserOut.model_validate(user)
 
     return router

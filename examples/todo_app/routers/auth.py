@@ -18,7 +18,7 @@ from fastapi_kit.errors import (
     problem_responses,
 )
 from fastapi_kit.ratelimit import client_ip, limit
-from todo_app.accounts import find_by_email, normalize_email
+from todo_app.accounts import find_by_email, load_user, normalize_email
 from todo_app.dependencies import AuthDep
 from todo_app.models import User
 from todo_app.schemas import RefreshRequest, Registration, UserOut
@@ -88,9 +88,13 @@ def auth_router(kit: Kit) -> APIRouter:
         dependencies=[default_limit],
         responses=problem_responses(InvalidToken),
     )
-    async def refresh(body: RefreshRequest, auth: AuthDep) -> Response:
-        """Rotation: the refresh token dies; presenting it again ends the whole session."""
-        return auth.token_response(await auth.refresh(body.refresh_token))
+    async def refresh(body: RefreshRequest, session: DbSession, auth: AuthDep) -> Response:
+        """Rotation: the refresh token dies; presenting it again ends the whole session.
+
+        The new pair carries the account's current roles; an inactive account gets none.
+        """
+        pair = await auth.refresh(body.refresh_token, lambda subject: load_user(session, subject))
+        return auth.token_response(pair)
 
     @router.post(
         "/logout",

@@ -73,7 +73,8 @@ class Auth:
     Args:
         config: Keys, lifetimes, cookies and policies.
         user_loader: ``async (subject) -> user | None``; required unless
-            ``config.claims_only``, where the token's claims are the user.
+            ``config.claims_only``, where the token's claims are the user on every
+            request and the loader, if given, serves ``refresh`` only.
         revocation: Where revocations live; in process memory by default (one
             instance only: use ``RedisRevocationStore`` with several).
         hasher: Password hasher; argon2id in worker threads by default.
@@ -171,9 +172,14 @@ class Auth:
             raise InvalidToken("Token revoked.")
 
     async def _user_for(self, claims: TokenClaims) -> UserProtocol:
-        if self.user_loader is None:
+        if self.config.claims_only:
             return TokenUser(id=claims.subject, roles=claims.roles)
-        user = await self.user_loader(claims.subject)
+        assert self.user_loader is not None  # noqa: S101  # __init__ requires one
+        return await self._load_active(self.user_loader, claims.subject)
+
+    @staticmethod
+    async def _load_active(load_user: UserLoader, subject: str) -> UserProtocol:
+        user = await load_user(subject)
         if user is None or not user.is_active:
             raise InvalidToken("Invalid token.")
         return user
@@ -193,9 +199,17 @@ class Auth:
 
     # --- tokens -----------------------------------------------------------------
 
-    def issue_tokens(self, user: UserProtocol) -> TokenPair:
-        """Issue a new token pair (a new family) for ``user``."""
-        return self.tokens.issue_pair(str(user.id), user.roles)
+    def issue_tokens(self, user: UserProtocol, *, as_of: float | None = None) -> TokenPair:
+        """Issue a new token pair (a new family) for ``user``.
+
+        Args:
+            user: The user, as read from storage.
+            as_of: When ``user`` was read (``time.time()`` taken before the read);
+                now when ``None``. Revoking the user after a change covers every
+                token whose ``as_of`` precedes the revocation, so a login that read
+                the user before the change committed cannot keep its old access.
+        """
+        return self.tokens.issue_pair(str(user.id), user.roles, as_of=as_of)
 
     async def login(
         self,
@@ -219,6 +233,7 @@ class Auth:
             lookup: ``async (username) -> user | None``.
             on_rehash: ``async (user, new_hash)``, to store an upgraded hash.
         """
+        started = time.time()  # before the read: see ``issue_tokens``
         user = await lookup(username)
         if user is None:
             await self.hasher.verify(password, await self._dummy())
@@ -228,7 +243,7 @@ class Auth:
             raise self._invalid_credentials()
         if new_hash is not None and on_rehash is not None:
             await on_rehash(user, new_hash)
-        return self.issue_tokens(user)
+        return self.issue_tokens(user, as_of=started)
 
     @staticmethod
     def _invalid_credentials() -> InvalidCredentials:
@@ -239,7 +254,7 @@ class Auth:
             self._dummy_hash = await self.hasher.hash(secrets.token_urlsafe(16))
         return self._dummy_hash
 
-    async def refresh(self, refresh_token: str) -> TokenPair:
+    async def refresh(self, refresh_token: str, load_user: UserLoader | None = None) -> TokenPair:
         """Exchange a refresh token for a new pair in the same family (rotation).
 
         The refresh token is dead afterwards. Presenting it again revokes its whole
@@ -247,10 +262,25 @@ class Auth:
         user still holds, can be used once at most. Of concurrent refreshes with one
         token, exactly one succeeds.
 
+        The user is loaded again, in claims-only mode too: the new pair carries the
+        user's current roles, and an inactive or deleted user gets no new pair.
+        Refreshes are rare, so this lookup is cheap where it matters.
+
+        Args:
+            refresh_token: The refresh token the client presented.
+            load_user: ``async (subject) -> user | None``; the ``user_loader`` given
+                to ``Auth`` when ``None``.
+
         Raises:
-            InvalidToken: The token is invalid, expired, revoked or was already used.
+            InvalidToken: The token is invalid, expired, revoked or was already used,
+                or its user is unknown or inactive.
             ServiceUnavailable: The revocation store cannot be reached.
+            RuntimeError: No user loader at all (a set-up error).
         """
+        load_user = load_user if load_user is not None else self.user_loader
+        if load_user is None:
+            msg = "refresh needs a user loader: Auth(user_loader=...) or refresh(..., load_user)"
+            raise RuntimeError(msg)
         claims = self.tokens.decode(refresh_token, "refresh")
         await self._check_not_revoked(claims)
         try:
@@ -262,10 +292,11 @@ class Auth:
         if not first_use:
             self._logger.warning("refresh_token_reused", family=claims.family)
             raise InvalidToken("Refresh token already used: the session was revoked.")
-        roles = claims.roles
-        if self.user_loader is not None:
-            roles = frozenset((await self._user_for(claims)).roles)
-        return self.tokens.issue_pair(claims.subject, roles, family=claims.family)
+        started = time.time()  # before the read: see ``issue_tokens``
+        user = await self._load_active(load_user, claims.subject)
+        return self.tokens.issue_pair(
+            claims.subject, user.roles, family=claims.family, as_of=started
+        )
 
     async def logout(self, claims: TokenClaims) -> None:
         """Revoke the token and its whole family (its refresh tokens included)."""
@@ -278,11 +309,47 @@ class Auth:
             raise self._unavailable() from exc
 
     async def revoke_user(self, subject: str) -> None:
-        """Revoke every token of ``subject`` issued until now (role change, deactivation)."""
+        """Revoke every token of ``subject`` issued until now (logout everywhere).
+
+        For a change to the user (roles, deactivation, a new password), use
+        [`revoking_user`][fastapi_kit.auth.Auth.revoking_user] instead: a revocation
+        made before the change commits misses the logins that read the user before
+        the commit and issue their tokens after the revocation.
+        """
         try:
             await self.revocation.revoke_subject(subject, time.time(), self._family_expiry())
         except RevocationStoreError as exc:
             raise self._unavailable() from exc
+
+    @asynccontextmanager
+    async def revoking_user(self, subject: str) -> AsyncIterator[None]:
+        """End every session of ``subject`` around a change to the user; commit inside.
+
+        ::
+
+            async with auth.revoking_user(str(user.id)):
+                user.roles = ["user"]
+                await session.commit()
+
+        Revokes before the block (so a revocation store that is down stops the
+        change with a 503 before anything is written) and again after it, once
+        the change is committed: a login or refresh that read the user before the
+        commit has an older ``iat`` than that second cut-off, so its tokens are
+        refused whenever they were issued. If the second revocation fails, the
+        change stays committed, the failure is logged and the request gets a 503:
+        only the tokens of a login racing the change survive it, until they
+        expire (a refresh re-reads the user, so they are never renewed).
+
+        Raises:
+            ServiceUnavailable: The revocation store cannot be reached.
+        """
+        await self.revoke_user(subject)
+        yield
+        try:
+            await self.revoke_user(subject)
+        except ServiceUnavailable:
+            self._logger.error("user_revocation_after_change_failed", subject=subject)
+            raise
 
     def _family_expiry(self) -> float:
         return time.time() + self.config.refresh_ttl + self.config.leeway

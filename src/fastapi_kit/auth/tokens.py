@@ -33,7 +33,7 @@ class TokenClaims:
         family: ``fam``: shared by every token of one login, across refreshes.
         type: ``type``: ``access`` or ``refresh``.
         roles: ``roles``: the user's roles when the token was issued.
-        issued_at: ``iat``, seconds since the epoch (with milliseconds).
+        issued_at: ``iat``, seconds since the epoch (a float: when the user was read).
         expires_at: ``exp``, seconds since the epoch.
     """
 
@@ -90,7 +90,12 @@ class TokenService:
         self._only_key = next(iter(self._keys.items())) if len(self._keys) == 1 else None
 
     def issue_pair(
-        self, subject: str, roles: Collection[str] = (), *, family: str | None = None
+        self,
+        subject: str,
+        roles: Collection[str] = (),
+        *,
+        family: str | None = None,
+        as_of: float | None = None,
     ) -> TokenPair:
         """Issue an access token and a refresh token for ``subject``.
 
@@ -98,8 +103,11 @@ class TokenService:
             subject: The user id.
             roles: The user's roles, written into both tokens.
             family: Continue this family (a refresh); a new one when ``None`` (a login).
+            as_of: When ``roles`` (and the user's status) were read, in seconds since
+                the epoch; the tokens' ``iat``, so that revoking the user at any later
+                moment covers them. Now when ``None``.
         """
-        now = round(time.time(), 3)
+        now = time.time() if as_of is None else as_of
         family = family or secrets.token_hex(16)
         access, access_claims = self._issue("access", subject, roles, family, now)
         refresh, refresh_claims = self._issue("refresh", subject, roles, family, now)
