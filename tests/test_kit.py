@@ -12,6 +12,7 @@ import pytest
 from fastapi import FastAPI
 
 from fastapi_kit import Kit, KitSettings
+from fastapi_kit.cache import MemoryCache
 from fastapi_kit.errors import UnhandledErrorMiddleware
 from fastapi_kit.logging import RequestContextMiddleware
 from fastapi_kit.security import (
@@ -179,6 +180,15 @@ def test_settings_are_read_from_the_environment_when_omitted(
 ) -> None:
     monkeypatch.setenv("CACHE_TTL", "7")
     assert Kit().settings.cache_ttl == 7
+
+
+def test_the_memory_cache_gets_its_byte_budget_from_the_settings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("CACHE_MAX_BYTES", "123456")
+    backend = Kit().use_cache().backend
+    assert isinstance(backend, MemoryCache)
+    assert backend.max_bytes == 123456
 
 
 @pytest.mark.parametrize("freeze", [True, False])

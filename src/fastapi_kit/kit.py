@@ -138,12 +138,12 @@ class Kit:
 
         Entries live in Redis when ``REDIS_URL`` is set (shared by every instance,
         so an invalidation on one is seen by all), in a bounded in-process LRU
-        otherwise; ``CACHE_TTL`` is the default lifetime.
+        otherwise (at most ``CACHE_MAX_BYTES``); ``CACHE_TTL`` is the default lifetime.
 
         Args:
             backend: Another backend.
             principal: Who a request is for (default: the authenticated user's id).
-            max_entries: The in-process backend's bound.
+            max_entries: The in-process backend's bound on entries.
         """
         if backend is None:
             if self.redis is not None:
@@ -151,7 +151,9 @@ class Kit:
 
                 backend = RedisCache(self.redis)
             else:
-                backend = MemoryCache(max_entries=max_entries)
+                backend = MemoryCache(
+                    max_entries=max_entries, max_bytes=self.settings.cache_max_bytes
+                )
         self.cache = Cache(backend, default_ttl=self.settings.cache_ttl, principal=principal)
         return self.cache
 

@@ -115,6 +115,11 @@ class KitSettings(BaseSettings):
         "300/minute", description="Default budget per user (per IP when anonymous)."
     )
     cache_ttl: PositiveInt = Field(60, description="Seconds cached GET responses live.")
+    cache_max_bytes: PositiveInt = Field(
+        64 * 1024 * 1024,
+        description="Bytes the in-process cache may hold (without `REDIS_URL`); least "
+        "recently used entries go first beyond it.",
+    )
 
     # --- HTTP hardening -------------------------------------------------------
     cors_origins: CommaList = Field(

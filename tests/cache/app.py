@@ -5,8 +5,9 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 from dataclasses import dataclass, field
+from typing import Annotated
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import Depends, FastAPI, HTTPException, Query, Request
 
 from fastapi_kit import Kit, KitSettings
 from fastapi_kit.auth import Auth, CurrentUser, MemoryRevocationStore
@@ -87,7 +88,22 @@ def make_app(world: World, redis_url: str | None = None) -> tuple[FastAPI, Auth,
         world.runs["by-key"] += 1
         return {"page": page}
 
+    @app.get("/search")
+    @cached()
+    async def search(
+        user: CurrentUser,
+        page: Annotated[int, Depends(page_number)],
+        tag: Annotated[list[str], Query()] = [],  # noqa: B006  # FastAPI copies defaults
+    ) -> dict[str, object]:
+        world.runs["search"] += 1
+        return {"page": page, "tags": tag}
+
     return app, auth, cache
+
+
+def page_number(page: int = 1) -> int:
+    """A query parameter a dependency declares."""
+    return page
 
 
 def bearer(auth: Auth, user_id: str) -> dict[str, str]:

@@ -103,19 +103,53 @@ async def test_ping(backend: Backend) -> None:
     await backend.ping()
 
 
-def test_memory_entries_expire(monkeypatch: pytest.MonkeyPatch) -> None:
-    async def scenario() -> None:
-        cache = MemoryCache()
-        now = 1000.0
-        monkeypatch.setattr("time.monotonic", lambda: now)
-        await cache.set("short", b"1", 5)
-        await cache.set("long", b"2", 50)
-        monkeypatch.setattr("time.monotonic", lambda: now + 6)
-        assert await cache.get("short") is None
-        assert await cache.get("long") == b"2"
-        assert len(cache) == 1  # expired entries are dropped when met
+class Clock:
+    """A monotonic clock the test moves by hand."""
 
-    asyncio.run(scenario())
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def test_memory_entries_expire_without_being_read_again() -> None:
+    clock = Clock()
+    cache = MemoryCache(clock=clock)
+    await cache.set("short", b"1" * 1000, 5)
+    await cache.set("long", b"2", 50)
+    await cache.set("short", b"1" * 1000, 5)  # replaced: its first expiry is stale
+    clock.now += 6
+    assert await cache.get("long") == b"2"  # any operation drops what expired
+    assert len(cache) == 1
+    assert cache.size == len("long") + 1 + MemoryCache.ENTRY_OVERHEAD
+    clock.now += 50
+    await cache.set("other", b"3", 50)
+    assert len(cache) == 1  # "long" went without anyone reading it
+
+
+async def test_memory_keeps_within_its_byte_budget() -> None:
+    budget = 10 * (MemoryCache.ENTRY_OVERHEAD + 3 + 1000)  # ten entries of keys k00-k24
+    cache = MemoryCache(max_bytes=budget)
+    for n in range(25):
+        assert await cache.set(f"k{n:02}", b"x" * 1000, 60, tags=["t"])
+        assert cache.size <= budget
+    assert len(cache) == 10
+    kept = await cache.get_many([f"k{n:02}" for n in range(25)])
+    assert [value is not None for value in kept] == [False] * 15 + [True] * 10  # LRU
+    assert not await cache.set("huge", b"x" * budget, 60)  # larger than the budget
+    assert len(cache) == 10  # and it pushed nothing out
+    await cache.invalidate(["t"])
+    assert (len(cache), cache.size) == (0, 0)
+    with pytest.raises(ValueError, match="max_bytes"):
+        MemoryCache(max_bytes=0)
+
+
+async def test_memory_forgets_stale_expiries_as_entries_are_replaced() -> None:
+    cache = MemoryCache()
+    for _ in range(1000):
+        await cache.set("k", b"v", 60)
+    assert len(cache._expiries) <= 2 * len(cache) + 64
 
 
 async def test_memory_evicts_the_least_recently_used() -> None:

@@ -55,6 +55,54 @@ async def test_query_parameters_are_part_of_the_key_in_any_order() -> None:
     assert [r.headers["x-cache"] for r in (first, reordered, other)] == ["MISS", "HIT", "MISS"]
 
 
+async def test_parameters_the_route_ignores_make_no_entries() -> None:
+    world = World()
+    app, auth, cache = make_app(world)
+    headers = bearer(auth, "1")
+    async with app_client(app) as client:
+        responses = [await client.get(f"/todos?junk={n}", headers=headers) for n in range(50)]
+    assert [r.headers["x-cache"] for r in responses] == ["MISS"] + ["HIT"] * 49
+    assert world.runs["todos"] == 1
+    assert len(cache.backend) == 1  # type: ignore[arg-type]  # a MemoryCache
+
+
+async def test_repeated_parameters_are_keyed_by_the_value_the_endpoint_gets() -> None:
+    world = World()
+    app, auth, _ = make_app(world)
+    headers = bearer(auth, "1")
+    async with app_client(app) as client:
+        last_true = await client.get("/todos?done=false&done=true", headers=headers)
+        last_false = await client.get("/todos?done=true&done=false", headers=headers)
+        plain_true = await client.get("/todos?done=true", headers=headers)
+    assert last_true.json()["done"] is True
+    assert last_false.json()["done"] is False  # not the page cached for "done=true"
+    assert last_false.headers["x-cache"] == "MISS"
+    assert plain_true.headers["x-cache"] == "HIT"
+
+
+async def test_list_and_dependency_parameters_are_part_of_the_key() -> None:
+    world = World()
+    app, auth, _ = make_app(world)
+    headers = bearer(auth, "1")
+    async with app_client(app) as client:
+        pages = [
+            await client.get(url, headers=headers)
+            for url in (
+                "/search?tag=a&tag=b",
+                "/search?tag=b&tag=a",  # another list: FastAPI keeps the order
+                "/search?tag=a&tag=b&page=2",  # declared by a dependency
+                "/search?page=2&tag=a&tag=b&unknown=1",
+            )
+        ]
+    assert [r.json() for r in pages] == [
+        {"page": 1, "tags": ["a", "b"]},
+        {"page": 1, "tags": ["b", "a"]},
+        {"page": 2, "tags": ["a", "b"]},
+        {"page": 2, "tags": ["a", "b"]},
+    ]
+    assert [r.headers["x-cache"] for r in pages] == ["MISS", "MISS", "MISS", "HIT"]
+
+
 async def test_a_custom_key_still_separates_users() -> None:
     world = World()
     app, auth, _ = make_app(world)

@@ -7,7 +7,6 @@ import hashlib
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal, TypeVar
-from urllib.parse import parse_qsl, urlencode
 
 import structlog
 from starlette.responses import Response
@@ -15,6 +14,7 @@ from starlette.responses import Response
 from fastapi_kit._asgi import USER_ID_STATE_KEY, scope_state
 from fastapi_kit.cache.base import CacheError
 from fastapi_kit.cache.etag import etag_matches
+from fastapi_kit.cache.keys import DeclaredQuery
 from fastapi_kit.cache.memory import MemoryCache
 
 if TYPE_CHECKING:
@@ -150,6 +150,7 @@ class Cache:
         self.lock_wait = lock_wait
         #: Computations under way in this process, by key: their waiters share them.
         self.flights: dict[str, asyncio.Future[bytes | None]] = {}
+        self._query_keys = DeclaredQuery()
         self._logger = structlog.get_logger("fastapi_kit.cache")
 
     def log_failure(self, operation: str, error: BaseException) -> None:
@@ -175,12 +176,16 @@ class Cache:
     # --- endpoints ----------------------------------------------------------------
 
     def request_key(self, request: Request, parts: str | None, principal: str | None) -> str:
-        """The entry key of a request: method, path, sorted query, principal."""
+        """The entry key of a request: method, path, the query it declares, principal.
+
+        Only the query parameters the route declares (its own and its
+        dependencies') count, each with the value the endpoint receives: the last
+        one when a parameter is repeated, all of them in order for list
+        parameters. Parameters the route ignores never make new entries.
+        """
         if parts is None:
             scope = request.scope
-            query = scope.get("query_string", b"").decode("latin-1")
-            if query:
-                query = urlencode(sorted(parse_qsl(query, keep_blank_values=True)))
+            query = self._query_keys.of(request)
             parts = f"{scope['method']} {scope['path']}?{query}"
         # The length prefix keeps (parts, principal) pairs from running into each other.
         text = f"{len(parts)}:{parts}|{principal or ''}"
