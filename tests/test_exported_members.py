@@ -88,6 +88,7 @@ PUBLIC = {
         "RateLimiter",
         "WindowState",
         "client_ip",
+        "client_network",
         "default_limit",
         "exempt",
         "form_field",

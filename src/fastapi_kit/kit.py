@@ -161,7 +161,8 @@ class Kit:
         """Set up rate limiting and return the limiter.
 
         Counters live in Redis when ``REDIS_URL`` is set (every instance shares one
-        budget), in process memory otherwise. Routes use ``limit(...)``,
+        budget), in process memory otherwise. Address-keyed limits count an IPv6
+        client by its ``RATE_LIMIT_IPV6_PREFIX`` network. Routes use ``limit(...)``,
         ``kit.default_rate_limit`` and ``kit.auth_rate_limit``.
 
         Args:
@@ -169,10 +170,13 @@ class Kit:
                 otherwise: ``"open"`` (let requests through, logged and counted) or
                 ``"closed"`` (503).
         """
+        prefix = self.settings.rate_limit_ipv6_prefix
         if self.redis is not None:
-            self.rate_limiter = RateLimiter.from_redis(self.redis, on_error=on_error)
+            self.rate_limiter = RateLimiter.from_redis(
+                self.redis, on_error=on_error, ipv6_prefix=prefix
+            )
         else:
-            self.rate_limiter = RateLimiter(on_error=on_error)
+            self.rate_limiter = RateLimiter(on_error=on_error, ipv6_prefix=prefix)
         return self.rate_limiter
 
     def use_auth(

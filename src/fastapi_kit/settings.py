@@ -114,6 +114,13 @@ class KitSettings(BaseSettings):
     rate_limit_default: str = Field(
         "300/minute", description="Default budget per user (per IP when anonymous)."
     )
+    rate_limit_ipv6_prefix: int = Field(
+        64,
+        ge=1,
+        le=128,
+        description="Leading bits of an IPv6 address that count as one client in "
+        "per-address limits (a /64 by default: one client usually holds a whole one).",
+    )
     cache_ttl: PositiveInt = Field(60, description="Seconds cached GET responses live.")
     cache_max_bytes: PositiveInt = Field(
         64 * 1024 * 1024,

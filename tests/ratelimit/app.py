@@ -40,6 +40,7 @@ def make_app(
     trusted_proxies: list[str] | None = None,
     default: str = "100/minute",
     auth_limit: str = "3/minute",
+    ipv6_prefix: int = 64,
 ) -> tuple[FastAPI, Kit, RateLimiter, Auth]:
     """An app with a route per feature; ``default`` guards the ``/api`` router."""
     kit = Kit(
@@ -49,6 +50,7 @@ def make_app(
             trusted_proxies=trusted_proxies or [],
             rate_limit_default=default,
             rate_limit_auth=auth_limit,
+            rate_limit_ipv6_prefix=ipv6_prefix,
         )
     )
     auth = kit.use_auth(claims_only=True)

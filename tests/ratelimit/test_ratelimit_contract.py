@@ -239,6 +239,43 @@ async def test_logins_are_limited_per_address_and_per_account(redis_or_none: str
     assert many_addresses == [200, 200, 200, 429]  # case and spaces do not make new accounts
 
 
+async def test_ipv6_clients_are_counted_by_normalised_network(redis_or_none: str | None) -> None:
+    async with started(redis_or_none, trusted_proxies=["127.0.0.1"]) as (client, _, _, _):
+
+        async def login(address: str) -> int:
+            response = await client.post(
+                "/login",
+                data={"username": f"{address}@example.com"},  # a fresh account each time
+                headers={"X-Forwarded-For": address},
+            )
+            return response.status_code
+
+        canonical = [await login("2001:db8:1:2::aa") for _ in range(4)]
+        spellings = [
+            await login(address)
+            for address in (
+                "2001:0db8:0001:0002:0000:0000:0000:00aa",  # the same address, spelled out
+                "2001:DB8:1:2::AA",
+                "2001:db8:1:2:ffff:ffff:ffff:1",  # another address of the same /64
+            )
+        ]
+        other_network = await login("2001:db8:1:3::aa")
+        mapped = [await login(a) for a in ("::ffff:192.0.2.7", "192.0.2.7", "192.0.2.7")]
+    assert canonical == [200, 200, 200, 429]
+    assert spellings == [429, 429, 429]
+    assert other_network == 200
+    assert mapped == [200, 200, 200]  # an IPv4-mapped address is its IPv4 address
+
+
+async def test_the_ipv6_prefix_is_configurable(redis_or_none: str | None) -> None:
+    options = {"trusted_proxies": ["127.0.0.1"], "ipv6_prefix": 128}
+    async with started(redis_or_none, **options) as (client, _, _, _):
+        same = await statuses(client, "/ip", 4, headers={"X-Forwarded-For": "2001:db8::1"})
+        neighbour = await statuses(client, "/ip", 1, headers={"X-Forwarded-For": "2001:db8::2"})
+    assert same == [200, 200, 200, 429]
+    assert neighbour == [200]  # a /128: every address is its own client
+
+
 async def test_json_fields_can_be_keys(redis_or_none: str | None) -> None:
     async with started(redis_or_none, trusted_proxies=["127.0.0.1"]) as (client, _, _, _):
         codes = [

@@ -10,7 +10,15 @@ from pydantic import SecretStr
 from fastapi_kit import Kit, KitSettings
 from fastapi_kit.auth import CurrentUser
 from fastapi_kit.errors import install_error_handlers
-from fastapi_kit.ratelimit import Hit, RateLimiter, client_ip, form_field, limit, user_or_ip
+from fastapi_kit.ratelimit import (
+    Hit,
+    RateLimiter,
+    client_ip,
+    client_network,
+    form_field,
+    limit,
+    user_or_ip,
+)
 from fastapi_kit.ratelimit.redis import SlidingWindowPipeline
 from fastapi_kit.testing import app_client
 
@@ -133,3 +141,26 @@ async def test_keys_from_bodies_tolerate_what_clients_send() -> None:
         first = await client.post("/json", json=[1, 2])
         second = await client.post("/json", json={"email": 3})
     assert (first.status_code, second.status_code) == (200, 429)
+
+
+@pytest.mark.parametrize(
+    ("address", "prefix", "key"),
+    [
+        ("192.0.2.1", 64, "192.0.2.1"),
+        ("2001:DB8:0:0:1::AA", 64, "2001:db8::/64"),
+        ("2001:db8:0:0:ffff::1", 64, "2001:db8::/64"),
+        ("2001:db8:abcd:12ff::1", 56, "2001:db8:abcd:1200::/56"),
+        ("2001:db8::1", 128, "2001:db8::1/128"),
+        ("::ffff:198.51.100.3", 64, "198.51.100.3"),
+        ("fe80::1%eth0", 64, "fe80::/64"),
+        ("Test-Client", 64, "test-client"),
+    ],
+)
+def test_client_networks(address: str, prefix: int, key: str) -> None:
+    assert client_network(address, prefix) == key
+
+
+def test_the_ipv6_prefix_is_checked() -> None:
+    for prefix in (0, 129):
+        with pytest.raises(ValueError, match="ipv6_prefix"):
+            RateLimiter(ipv6_prefix=prefix)

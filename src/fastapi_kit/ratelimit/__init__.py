@@ -28,7 +28,14 @@ from fastapi_kit.ratelimit.dependencies import (
     login_limit,
 )
 from fastapi_kit.ratelimit.headers import RateLimitHeadersMiddleware
-from fastapi_kit.ratelimit.keys import KeyFunc, client_ip, form_field, user_id, user_or_ip
+from fastapi_kit.ratelimit.keys import (
+    KeyFunc,
+    client_ip,
+    client_network,
+    form_field,
+    user_id,
+    user_or_ip,
+)
 from fastapi_kit.ratelimit.limiter import (
     RATE_LIMITER_STATE_KEY,
     FailurePolicy,
@@ -49,6 +56,7 @@ __all__ = (
     "RateLimiter",
     "WindowState",
     "client_ip",
+    "client_network",
     "default_limit",
     "exempt",
     "form_field",

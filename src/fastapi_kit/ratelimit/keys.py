@@ -9,6 +9,7 @@ anyone else changes nothing.
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 from collections.abc import Awaitable, Callable
 from typing import TypeAlias
 
@@ -17,16 +18,51 @@ from starlette.requests import Request
 
 from fastapi_kit._asgi import USER_ID_STATE_KEY, scope_state
 from fastapi_kit.errors import APIError
+from fastapi_kit.ratelimit.limiter import (
+    DEFAULT_IPV6_PREFIX,
+    RATE_LIMITER_STATE_KEY,
+    RateLimiter,
+)
 
-__all__ = ("KeyFunc", "client_ip", "form_field", "user_id", "user_or_ip")
+__all__ = ("KeyFunc", "client_ip", "client_network", "form_field", "user_id", "user_or_ip")
 
 #: ``request -> key``, sync or async.
 KeyFunc: TypeAlias = Callable[[Request], str | Awaitable[str]]
 
 
+def client_network(address: str, ipv6_prefix: int = DEFAULT_IPV6_PREFIX) -> str:
+    """The budget an address counts against: IPv4 as is, IPv6 by network prefix.
+
+    One IPv6 client usually holds a whole ``/64`` (2^64 addresses), so keying by the
+    full address would give it as many budgets. Addresses are normalised first, so
+    ``2001:0DB8::0001`` and ``2001:db8::1`` are one client; an IPv4-mapped address
+    (``::ffff:192.0.2.1``) is its IPv4 address; a zone (``%eth0``) is dropped.
+    Anything that is not an IP address (a Unix socket's peer) is returned lower-cased.
+
+    Args:
+        address: The client's address as the server reported it.
+        ipv6_prefix: Leading bits of an IPv6 address that name one client.
+    """
+    try:
+        ip = ipaddress.ip_address(address.partition("%")[0])
+    except ValueError:
+        return address.lower()
+    if isinstance(ip, ipaddress.IPv6Address):
+        if ip.ipv4_mapped is not None:
+            return str(ip.ipv4_mapped)
+        return str(ipaddress.IPv6Network((ip, ipv6_prefix), strict=False))
+    return str(ip)
+
+
 def client_ip(request: Request) -> str:
-    """The client's address: ``ip:<address>`` (slowapi's ``get_remote_address``)."""
-    return f"ip:{get_remote_address(request)}"
+    """The client's address: ``ip:<address>``, IPv6 clients by network (see ``client_network``).
+
+    The address is slowapi's ``get_remote_address``; the IPv6 prefix is the app's
+    ``RateLimiter.ipv6_prefix`` (``RATE_LIMIT_IPV6_PREFIX``, a ``/64`` by default).
+    """
+    limiter = request.scope.get("state", {}).get(RATE_LIMITER_STATE_KEY)
+    prefix = limiter.ipv6_prefix if isinstance(limiter, RateLimiter) else DEFAULT_IPV6_PREFIX
+    return f"ip:{client_network(get_remote_address(request), prefix)}"
 
 
 async def user_or_ip(request: Request) -> str:

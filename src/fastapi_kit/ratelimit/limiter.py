@@ -33,6 +33,9 @@ RATE_LIMITER_STATE_KEY = "fastapi_kit.ratelimit"
 #: (``"open"``, logged and counted) or refuse it with a 503 (``"closed"``).
 FailurePolicy: TypeAlias = Literal["open", "closed"]
 
+#: Leading bits of an IPv6 address that name one client (one ``/64``, RFC 6177).
+DEFAULT_IPV6_PREFIX = 64
+
 #: Errors a storage raises when Redis cannot answer (limits wraps its own).
 STORAGE_ERRORS: tuple[type[Exception], ...] = (StorageError, OSError)
 
@@ -94,12 +97,25 @@ class RateLimiter:
     Args:
         storage: A ``limits.aio`` storage; process memory by default.
         on_error: What limits do when the storage fails, unless they say otherwise.
+        ipv6_prefix: Leading bits of an IPv6 address that name one client for
+            address-keyed limits (``client_ip``): a ``/64`` by default, since one
+            client usually holds a whole one.
     """
 
-    def __init__(self, storage: Storage | None = None, *, on_error: FailurePolicy = "open") -> None:
+    def __init__(
+        self,
+        storage: Storage | None = None,
+        *,
+        on_error: FailurePolicy = "open",
+        ipv6_prefix: int = DEFAULT_IPV6_PREFIX,
+    ) -> None:
+        if not 1 <= ipv6_prefix <= 128:  # the bits of an IPv6 address
+            msg = "ipv6_prefix must be between 1 and 128"
+            raise ValueError(msg)
         self.storage: Storage = storage if storage is not None else MemoryStorage()
         self.strategy = SlidingWindowCounterRateLimiter(self.storage)
         self.on_error: FailurePolicy = on_error
+        self.ipv6_prefix = ipv6_prefix
         #: Checks let through because the storage failed (fail-open), since start.
         self.failures = 0
         self._pipeline = _pipeline_for(self.storage)
@@ -107,7 +123,12 @@ class RateLimiter:
 
     @classmethod
     def from_redis(
-        cls, redis: Redis, *, key_prefix: str = "kit:rl", on_error: FailurePolicy = "open"
+        cls,
+        redis: Redis,
+        *,
+        key_prefix: str = "kit:rl",
+        on_error: FailurePolicy = "open",
+        ipv6_prefix: int = DEFAULT_IPV6_PREFIX,
     ) -> RateLimiter:
         """Keep the counters in Redis, on ``redis``'s connection pool.
 
@@ -115,10 +136,11 @@ class RateLimiter:
             redis: An asyncio client (``create_redis`` settings: short timeouts).
             key_prefix: Prefix of every counter key.
             on_error: The default failure policy.
+            ipv6_prefix: See the class.
         """
         from fastapi_kit.ratelimit.redis import redis_storage  # optional extra
 
-        return cls(redis_storage(redis, key_prefix), on_error=on_error)
+        return cls(redis_storage(redis, key_prefix), on_error=on_error, ipv6_prefix=ipv6_prefix)
 
     async def hit(self, hits: Sequence[Hit]) -> list[WindowState]:
         """Count each of ``hits`` against its window; with Redis, in one round trip.
