@@ -10,15 +10,21 @@ _HOST_PATTERN = re.compile(r"(\*\.)?[A-Za-z0-9_.-]+|\[[0-9A-Fa-f:.]+\]")
 
 
 def trusted_proxy(value: str) -> str:
-    """Return ``value`` normalised if it is ``*``, an IP address or a CIDR network.
+    """Return ``value`` normalised if it is an IP address or a CIDR network.
 
     Raises:
-        ValueError: Anything else (host names are not accepted: they cannot be
-            compared with a peer address safely).
+        ValueError: Anything else. Host names are not accepted (they cannot be
+            compared with a peer address safely), and neither are ``*`` nor a
+            network of every address (``0.0.0.0/0``, ``::/0``): trusting every peer
+            lets every client write its own address into ``X-Forwarded-For``.
     """
     value = value.strip()
-    if value == "*":
-        return value
+    if value == "*" or value.endswith("/0"):
+        msg = (
+            f"trusted proxy {value!r} would trust every client's X-Forwarded-For: "
+            "list your proxies' addresses or networks"
+        )
+        raise ValueError(msg)
     try:
         if "/" in value:
             return str(ipaddress.ip_network(value, strict=False))

@@ -21,8 +21,10 @@ class ProxyHeadersMiddleware(_UvicornProxyHeaders):
     """Set the request's client address from ``X-Forwarded-For``, only behind trusted proxies.
 
     This is uvicorn's ``ProxyHeadersMiddleware`` (also honours ``X-Forwarded-Proto``),
-    with its input checked: each entry must be an IP address or CIDR network (or
-    ``*``), so a typo fails at start-up instead of silently trusting nothing.
+    with its input checked: each entry must be an IP address or CIDR network, so a
+    typo fails at start-up instead of silently trusting nothing. ``*`` and networks
+    of every address are refused: uvicorn then takes the left-most
+    ``X-Forwarded-For`` entry, which the client writes.
 
     When the peer is a trusted proxy, the client is the right-most address in
     ``X-Forwarded-For`` that is not itself a trusted proxy: entries a client wrote
