@@ -243,8 +243,8 @@ async def test_auth_example(auth_example: ModuleType) -> None:
             "/auth/refresh", json={"refresh_token": tokens["refresh_token"]}
         )
         new_headers = {"Authorization": f"Bearer {rotated.json()['access_token']}"}
-        auth_example.USERS[1].roles = frozenset({"admin"})
-        await auth_example.auth.revoke_user("1")  # what set_roles does
+        async with auth_example.auth.revoking_user("1"):  # what set_roles does
+            auth_example.USERS[1].roles = frozenset({"admin"})
         old_session = await client.get("/users/me", headers=new_headers)
         admin = (await client.post("/auth/token", data=form)).json()
         admin_headers = {"Authorization": f"Bearer {admin['access_token']}"}

@@ -4,7 +4,6 @@ from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request, Response
-from fastapi.security import OAuth2PasswordRequestForm
 from pydantic import AfterValidator, BaseModel
 
 from fastapi_kit import Kit, KitSettings
@@ -12,6 +11,7 @@ from fastapi_kit.auth import (
     Auth,
     CurrentUser,
     LoginUser,
+    PasswordLoginForm,
     RolePolicy,
     TokenResponse,
     get_auth,
@@ -91,7 +91,7 @@ async def register(body: Signup) -> dict[str, object]:
 
 
 @app.post("/auth/token", response_model=TokenResponse)
-async def login(form: Annotated[OAuth2PasswordRequestForm, Depends()], auth: AuthDep) -> Response:
+async def login(form: Annotated[PasswordLoginForm, Depends()], auth: AuthDep) -> Response:
     """OAuth2 password flow: the same 401 for an unknown email and a wrong password."""
     pair = await auth.login(form.username, form.password, find_user, on_rehash=store_new_hash)
     return auth.token_response(pair)  # Cache-Control: no-store
@@ -99,7 +99,10 @@ async def login(form: Annotated[OAuth2PasswordRequestForm, Depends()], auth: Aut
 
 @app.post("/auth/refresh", response_model=TokenResponse)
 async def refresh(body: RefreshIn, auth: AuthDep) -> Response:
-    """Rotate: the refresh token dies; reusing it ends the whole session."""
+    """Rotate: the refresh token dies; reusing it ends the whole session.
+
+    The user is loaded again (``user_loader``): current roles, nothing if inactive.
+    """
     return auth.token_response(await auth.refresh(body.refresh_token))
 
 
@@ -138,8 +141,8 @@ async def reports() -> list[str]:
 @require_role("admin")
 async def set_roles(user_id: int, roles: list[str], auth: AuthDep) -> None:
     """Change a user's roles: their existing tokens stop working at once."""
-    USERS[user_id].roles = frozenset(roles)
-    await auth.revoke_user(str(user_id))
+    async with auth.revoking_user(str(user_id)):  # before, and after the change is saved
+        USERS[user_id].roles = frozenset(roles)  # with a database: commit in here
 
 
 # --8<-- [end:routes]

@@ -15,10 +15,12 @@ from fastapi_kit.db import (
     DatabaseBusy,
     DatabaseConfig,
     DatabaseUnavailable,
+    DbSession,
     translate_error,
 )
 from fastapi_kit.errors import Conflict
 from fastapi_kit.testing import app_client
+from helpers import LogCapture
 
 
 def assert_conflict(response: object, detail: str) -> None:
@@ -113,6 +115,48 @@ async def test_sqlite_lock_wait_exhausted_is_busy_not_500(tmp_path: Path) -> Non
         await waiter.dispose()
     assert caught.value.status_code == 503
     assert caught.value.headers["Retry-After"] == "1"
+
+
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)
+async def test_values_the_database_refuses_are_422s(database: Database) -> None:
+    async with app_client(make_app(database)) as client:
+        owner = (await client.post("/owners", json={"email": "o@example.com"})).json()["id"]
+        refused = [
+            await client.post("/owners", json={"email": "nul\u0000@example.com"}),
+            await client.post("/owners", json={"email": "x" * 400}),  # String(320)
+            await client.post(
+                "/widgets", json={"name": "w", "owner_id": owner, "quantity": 2**40}
+            ),  # INTEGER
+        ]
+        count = (await client.get("/count")).json()
+    for response in refused:
+        assert response.status_code == 422, response.text
+        assert response.headers["content-type"] == "application/problem+json"
+        assert response.json()["code"] == "validation_error"
+        for leak in ("INSERT", "asyncpg", "0x00", "owners.", "character varying"):
+            assert leak not in response.text
+    assert count == {"owners": 1}
+
+
+async def test_logged_database_errors_never_show_parameters(database: Database) -> None:
+    logs = LogCapture()
+    app = make_app(database)
+    value = "-".join(("hash", "of", "a", "password"))  # not in the traceback's source lines
+
+    @app.get("/broken")
+    async def broken(session: DbSession) -> None:
+        await session.execute(text("SELECT * FROM no_such_table WHERE x = :x"), {"x": value})
+
+    async with app_client(app) as client:
+        response = await client.get("/broken")
+    assert response.status_code == 500
+    assert "no_such_table" in logs.text  # the error is logged...
+    assert value not in logs.text  # ...without the values bound to it
+    assert value not in response.text
+    assert (
+        Database(database.url, DatabaseConfig(echo=True)).engine.sync_engine.hide_parameters
+        is False
+    )
 
 
 def test_pool_timeout_is_busy() -> None:

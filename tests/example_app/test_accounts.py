@@ -79,6 +79,23 @@ async def test_wrong_email_and_wrong_password_look_the_same(client: httpx.AsyncC
     assert comparable(unknown_email)["code"] == "invalid_credentials"
 
 
+async def test_login_fields_with_nul_or_out_of_bounds_are_422s(client: httpx.AsyncClient) -> None:
+    # PostgreSQL refuses NUL in text: it must never reach the database as a lookup.
+    await register(client, "nul@example.com")
+    for form in (
+        {"username": "nul\x00@example.com", "password": PASSWORD},
+        {"username": "nul@example.com\x1b", "password": PASSWORD},
+        {"username": "x" * 321, "password": PASSWORD},
+        {"username": "nul@example.com", "password": "p" * 1025},
+        {"username": "", "password": PASSWORD},
+    ):
+        for route in ("/auth/token", "/auth/cookie/login"):
+            response = await client.post(route, data=form)
+            assert response.status_code == 422, (route, response.text)
+            assert response.json()["code"] == "validation_error"
+            assert PASSWORD not in response.text
+
+
 async def test_refresh_rotates_and_reuse_ends_the_session(client: httpx.AsyncClient) -> None:
     await register(client, "erin@example.com")
     first = await log_in(client, "erin@example.com")

@@ -5,9 +5,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Annotated
 
 from fastapi import APIRouter, Depends, Request, Response
-from fastapi.security import OAuth2PasswordRequestForm
 
-from fastapi_kit.auth import CurrentUser, LoginUser, TokenResponse, hash_password
+from fastapi_kit.auth import (
+    CurrentUser,
+    LoginUser,
+    PasswordLoginForm,
+    TokenResponse,
+    hash_password,
+)
 from fastapi_kit.db import DbSession
 from fastapi_kit.errors import (
     Conflict,
@@ -29,7 +34,7 @@ if TYPE_CHECKING:
 
 __all__ = ("auth_router",)
 
-LoginForm = Annotated[OAuth2PasswordRequestForm, Depends()]
+LoginForm = Annotated[PasswordLoginForm, Depends()]
 
 
 def auth_router(kit: Kit) -> APIRouter:
@@ -41,7 +46,7 @@ def auth_router(kit: Kit) -> APIRouter:
         limit(kit.settings.rate_limit_auth, key=client_ip, scope="register", on_error="closed")
     )
 
-    async def log_in(form: OAuth2PasswordRequestForm, session: DbSession, auth: Auth) -> TokenPair:
+    async def log_in(form: PasswordLoginForm, session: DbSession, auth: Auth) -> TokenPair:
         async def store_new_hash(user: LoginUser, new_hash: str) -> None:
             if isinstance(user, User):
                 user.password_hash = new_hash

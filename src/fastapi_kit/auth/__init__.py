@@ -24,6 +24,7 @@ from fastapi_kit.auth.dependencies import (
     get_current_user,
     get_optional_user,
 )
+from fastapi_kit.auth.forms import PasswordLoginForm
 from fastapi_kit.auth.passwords import (
     CryptContextHasher,
     PasswordHasher,
@@ -59,6 +60,7 @@ __all__ = (
     "MemoryRevocationStore",
     "OptionalUser",
     "PasswordHasher",
+    "PasswordLoginForm",
     "PasswordPolicy",
     "PermissionRequirement",
     "RedisRevocationStore",

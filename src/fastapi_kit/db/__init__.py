@@ -22,6 +22,7 @@ from fastapi_kit.db.errors import (
     DatabaseBusy,
     DatabaseUnavailable,
     IntegrityViolation,
+    UnstorableValue,
     integrity_violation,
     translate_error,
 )
@@ -44,6 +45,7 @@ __all__ = (
     "Pagination",
     "TimestampMixin",
     "UTCDateTime",
+    "UnstorableValue",
     "get_database",
     "get_db_session",
     "integrity_violation",

@@ -97,7 +97,9 @@ class Database:
 
     def _engine_options(self) -> dict[str, Any]:
         config = self.config
-        options: dict[str, Any] = {"echo": config.echo}
+        # Parameters are user data (password hashes, tokens): SQLAlchemy writes them
+        # into error messages, and so into logs, unless hidden. Echo shows them anyway.
+        options: dict[str, Any] = {"echo": config.echo, "hide_parameters": not config.echo}
         in_memory = self.is_sqlite and self.url.database in (None, "", ":memory:")
         if not in_memory:  # in-memory SQLite lives in one connection: no pool to size
             options.update(

@@ -4,7 +4,11 @@
   become 503 ``service_unavailable`` with ``Retry-After``.
 * Integrity errors (unique, foreign key, not null, check) become 409 ``conflict``,
   with a message the app may choose per constraint.
-* Anything else stays an unhandled exception: a generic 500, logged.
+* Data errors (SQLSTATE class 22: a value too long, out of range, or holding a
+  character the database refuses, such as NUL) become 422 ``validation_error``: the
+  input was well-formed JSON, but not storable.
+* Anything else stays an unhandled exception: a generic 500, logged (without the
+  statement's parameters: ``Database`` hides them unless ``echo`` is on).
 """
 
 from __future__ import annotations
@@ -15,7 +19,7 @@ from typing import TYPE_CHECKING, Literal
 
 from sqlalchemy import exc as sa_exc
 
-from fastapi_kit.errors import APIError, Conflict, ServiceUnavailable
+from fastapi_kit.errors import APIError, Conflict, ServiceUnavailable, ValidationFailed
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -24,6 +28,7 @@ __all__ = (
     "DatabaseBusy",
     "DatabaseUnavailable",
     "IntegrityViolation",
+    "UnstorableValue",
     "integrity_violation",
     "translate_error",
 )
@@ -39,6 +44,10 @@ class DatabaseBusy(ServiceUnavailable):
     """No connection became free within the pool timeout, or SQLite stayed locked (503)."""
 
     default_retry_after = 1
+
+
+class UnstorableValue(ValidationFailed):
+    """A value the database refuses: too long, out of range, or with NUL (422)."""
 
 
 ViolationKind = Literal["unique", "foreign_key", "not_null", "check", "other"]
@@ -97,6 +106,14 @@ _PG_KEY_COLUMNS = re.compile(r"Key \((?P<columns>[^)]*)\)=")
 # SQLite result codes that mean "try again later", not "your SQL is wrong".
 _SQLITE_TRANSIENT = ("SQLITE_BUSY", "SQLITE_LOCKED")
 _SQLITE_UNAVAILABLE = ("SQLITE_IOERR", "SQLITE_CANTOPEN", "SQLITE_FULL", "SQLITE_NOMEM")
+# SQLSTATE class 22, "data exception": the values, not the statement or the server.
+_DATA_EXCEPTION = "22"
+
+
+def _sqlstate(error: Exception) -> str:
+    """The SQLSTATE of a PostgreSQL error wrapped by SQLAlchemy, or ``""``."""
+    original = getattr(error, "orig", None)
+    return str(getattr(original, "sqlstate", None) or getattr(original, "pgcode", None) or "")
 
 
 def integrity_violation(error: sa_exc.IntegrityError) -> IntegrityViolation:
@@ -149,6 +166,11 @@ def translate_error(
             _DEFAULT_DETAILS[violation.kind],
         )
         return Conflict(detail)
+    if isinstance(error, sa_exc.DataError) or _sqlstate(error).startswith(_DATA_EXCEPTION):
+        return UnstorableValue(
+            "A value cannot be stored: it is too long, out of range, or holds a "
+            "character the database refuses."
+        )
     if isinstance(error, sa_exc.TimeoutError):  # no pooled connection became free
         return DatabaseBusy("The database is busy; try again shortly.")
     if isinstance(error, sa_exc.DBAPIError):

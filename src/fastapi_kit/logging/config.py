@@ -25,6 +25,9 @@ LogFormat = Literal["json", "console"]
 # kit's own access line (RequestContextMiddleware), which knows the request id.
 _SERVER_LOGGERS = ("uvicorn", "uvicorn.error")
 _SERVER_ACCESS_LOGGER = "uvicorn.access"
+# Loggers that write every statement with its parameters (password hashes, tokens)
+# at DEBUG: kept at INFO whatever the level. ``DB_ECHO`` is the way to see SQL.
+_STATEMENT_LOGGERS = ("aiosqlite",)
 
 
 # One encoder for every event: json.dumps() would build a new one per call.
@@ -50,7 +53,8 @@ def configure_logging(
     as one JSON object per line (``format="json"``) or for humans
     (``format="console"``). Records from stdlib loggers (uvicorn, SQLAlchemy, your
     own) are rendered the same way. Uvicorn's access log is silenced: the kit's
-    request middleware writes one richer line per request instead.
+    request middleware writes one richer line per request instead. ``aiosqlite``
+    stays at ``INFO`` even at ``DEBUG``: it would log every statement's parameters.
 
     Call it once at start-up (``Kit.install`` does); calling it again replaces the
     previous configuration.
@@ -112,3 +116,5 @@ def configure_logging(
     access_logger = logging.getLogger(_SERVER_ACCESS_LOGGER)
     access_logger.handlers = []
     access_logger.propagate = False
+    for name in _STATEMENT_LOGGERS:
+        logging.getLogger(name).setLevel(max(numeric_level, logging.INFO))
