@@ -279,8 +279,13 @@ async def test_auth_cookie_example(auth_example: ModuleType) -> None:
         assert (await client.post("/auth/cookie/login", data=form)).status_code == 204
         assert (await client.get("/users/me")).json()["id"] == 1
         assert (await client.post("/auth/cookie/logout")).status_code == 403  # no CSRF header
-        csrf = client.cookies["csrf_token"]
+        csrf = client.cookies["__Host-csrf_token"]  # Secure cookies take the __Host- prefix
+        cross_site = await client.post(
+            "/auth/cookie/logout",
+            headers={"X-CSRF-Token": csrf, "Origin": "https://evil.example"},
+        )
         logout = await client.post("/auth/cookie/logout", headers={"X-CSRF-Token": csrf})
+    assert cross_site.status_code == 403
     assert logout.status_code == 204
 
 

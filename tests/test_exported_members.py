@@ -149,6 +149,7 @@ PUBLIC = {
         "hash_password",
         "require_permission",
         "require_role",
+        "require_same_origin",
         "validate_password",
         "verify_and_update",
         "verify_password",

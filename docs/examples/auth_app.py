@@ -137,6 +137,7 @@ async def reports() -> list[str]:
     return ["2026-q3"]
 
 
+# --8<-- [start:revoking]
 @app.post("/admin/users/{user_id}/roles", status_code=204)
 @require_role("admin")
 async def set_roles(user_id: int, roles: list[str], auth: AuthDep) -> None:
@@ -145,4 +146,5 @@ async def set_roles(user_id: int, roles: list[str], auth: AuthDep) -> None:
         USERS[user_id].roles = frozenset(roles)  # with a database: commit in here
 
 
+# --8<-- [end:revoking]
 # --8<-- [end:routes]

@@ -4,23 +4,29 @@ from typing import Annotated
 
 from auth_app import app, find_user  # the app of the previous example
 from fastapi import Depends, Request, Response
-from fastapi.security import OAuth2PasswordRequestForm
 
-from fastapi_kit.auth import Auth, CurrentUser, get_auth
+from fastapi_kit.auth import (
+    Auth,
+    CurrentUser,
+    PasswordLoginForm,
+    get_auth,
+    require_same_origin,
+)
 
 AuthDep = Annotated[Auth, Depends(get_auth)]
 
 
-@app.post("/auth/cookie/login", status_code=204)
+# Another site's page must not log the browser in or out: same origin only.
+@app.post("/auth/cookie/login", status_code=204, dependencies=[Depends(require_same_origin)])
 async def cookie_login(
-    form: Annotated[OAuth2PasswordRequestForm, Depends()], auth: AuthDep, response: Response
+    form: Annotated[PasswordLoginForm, Depends()], auth: AuthDep, response: Response
 ) -> None:
     """Set the session cookie (HttpOnly) and the csrf_token cookie (readable)."""
     pair = await auth.login(form.username, form.password, find_user)
     auth.set_session_cookies(response, pair)
 
 
-@app.post("/auth/cookie/logout", status_code=204)
+@app.post("/auth/cookie/logout", status_code=204, dependencies=[Depends(require_same_origin)])
 async def cookie_logout(
     request: Request, user: CurrentUser, auth: AuthDep, response: Response
 ) -> None:

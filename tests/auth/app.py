@@ -21,6 +21,7 @@ from fastapi_kit.auth import (
     get_auth,
     require_permission,
     require_role,
+    require_same_origin,
 )
 
 SECRET = "test-secret-key-0123456789-abcdefghij"
@@ -103,14 +104,14 @@ def make_app(
     async def logout(request: Request, user: CurrentUser, auth: AuthDep) -> None:
         await auth.logout(auth.current_claims(request))
 
-    @app.post("/auth/cookie/login", status_code=204)
+    @app.post("/auth/cookie/login", status_code=204, dependencies=[Depends(require_same_origin)])
     async def cookie_login(
         form: Annotated[OAuth2PasswordRequestForm, Depends()], auth: AuthDep, response: Response
     ) -> None:
         pair = await auth.login(form.username, form.password, directory.lookup)
         auth.set_session_cookies(response, pair)
 
-    @app.post("/auth/cookie/logout", status_code=204)
+    @app.post("/auth/cookie/logout", status_code=204, dependencies=[Depends(require_same_origin)])
     async def cookie_logout(
         request: Request, user: CurrentUser, auth: AuthDep, response: Response
     ) -> None:

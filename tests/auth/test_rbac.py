@@ -149,7 +149,7 @@ def test_openapi_documents_security_401_403_and_required_roles() -> None:
     document = app.openapi()
     schemes = document["components"]["securitySchemes"]
     assert schemes["OAuth2Password"]["flows"]["password"]["tokenUrl"] == "/auth/token"
-    assert schemes["SessionCookie"] == {"type": "apiKey", "in": "cookie", "name": "session"}
+    assert schemes["SessionCookie"] == {"type": "apiKey", "in": "cookie", "name": "__Host-session"}
     problem = {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/ProblemDetail"}}}
 
     report = document["paths"]["/reports/{year}"]["get"]

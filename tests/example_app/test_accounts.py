@@ -2,8 +2,13 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import httpx
 from todo_app_helpers import PASSWORD, bearer, log_in, new_user, register
+
+if TYPE_CHECKING:
+    from conftest import StartApp
 
 
 async def test_registration_creates_a_user_with_a_normalized_email(
@@ -172,6 +177,25 @@ async def test_cookie_sessions_need_the_csrf_header_for_writes(client: httpx.Asy
     )
     client.cookies.set("session", cookies["session"].value)  # a copy of the old cookie
     assert (await client.get("/users/me")).status_code == 401  # revoked, not just cleared
+
+
+async def test_another_site_cannot_log_a_browser_in_or_out(start_app: StartApp) -> None:
+    async with start_app(auth_cookie_secure=True) as client:
+        await register(client, "victim@example.com")
+        form = {"username": "victim@example.com", "password": PASSWORD}
+        evil = {"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"}
+        forged = await client.post("/auth/cookie/login", data=form, headers=evil)
+        own = await client.post(
+            "/auth/cookie/login",
+            data=form,
+            headers={"Origin": "http://testserver", "Sec-Fetch-Site": "same-origin"},
+        )
+    assert forged.status_code == 403
+    assert forged.json()["code"] == "csrf_failed"
+    assert "set-cookie" not in forged.headers
+    assert own.status_code == 204
+    names = {header.split("=", 1)[0] for header in own.headers.get_list("set-cookie")}
+    assert names == {"__Host-session", "__Host-csrf_token"}
 
 
 async def test_me_needs_credentials(client: httpx.AsyncClient) -> None:

@@ -12,6 +12,7 @@ from fastapi_kit.auth import (
     PasswordLoginForm,
     TokenResponse,
     hash_password,
+    require_same_origin,
 )
 from fastapi_kit.db import DbSession
 from fastapi_kit.errors import (
@@ -115,14 +116,15 @@ def auth_router(kit: Kit) -> APIRouter:
         "/cookie/login",
         status_code=204,
         summary="Log in with a session cookie",
-        dependencies=[login_limit],
-        responses=problem_responses(InvalidCredentials),
+        dependencies=[login_limit, Depends(require_same_origin)],
+        responses=problem_responses(InvalidCredentials, CSRFFailed),
     )
     async def cookie_login(form: LoginForm, session: DbSession, auth: AuthDep) -> Response:
         """Sets the ``HttpOnly`` session cookie and the readable ``csrf_token`` cookie.
 
         Unsafe requests authenticated by the cookie repeat ``csrf_token`` in
-        ``X-CSRF-Token``.
+        ``X-CSRF-Token``. Over HTTPS the cookies are ``__Host-session`` and
+        ``__Host-csrf_token``. Another site's page cannot log a browser in (403).
         """
         response = Response(status_code=204)
         auth.set_session_cookies(response, await log_in(form, session, auth))
@@ -132,7 +134,7 @@ def auth_router(kit: Kit) -> APIRouter:
         "/cookie/logout",
         status_code=204,
         summary="Log out of a cookie session",
-        dependencies=[default_limit],
+        dependencies=[default_limit, Depends(require_same_origin)],
         responses=problem_responses(NotAuthenticated, CSRFFailed),
     )
     async def cookie_logout(request: Request, user: CurrentUser, auth: AuthDep) -> Response:

@@ -23,6 +23,7 @@ from fastapi_kit.auth.dependencies import (
     get_auth,
     get_current_user,
     get_optional_user,
+    require_same_origin,
 )
 from fastapi_kit.auth.forms import PasswordLoginForm
 from fastapi_kit.auth.passwords import (
@@ -83,6 +84,7 @@ __all__ = (
     "hash_password",
     "require_permission",
     "require_role",
+    "require_same_origin",
     "validate_password",
     "verify_and_update",
     "verify_password",

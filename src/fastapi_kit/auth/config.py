@@ -96,7 +96,12 @@ class AuthConfig:
         csrf_cookie_name: The cookie holding the CSRF token (readable by scripts).
         csrf_header_name: The header that must repeat it on unsafe requests.
         cookie_secure: Send the cookies over HTTPS only (turn off for local http).
+            Secure, host-only cookies take the ``__Host-`` prefix (see
+            ``session_cookie``), which browsers protect from being set by sibling
+            subdomains or over plain http.
         cookie_domain: The cookies' ``Domain``; host-only when ``None``.
+        trusted_origins: Origins other than the app's own allowed to log in and out
+            with cookies (``https://app.example.com``); see ``Auth.check_origin``.
         max_token_bytes: Longer tokens are refused before any parsing.
         hash_threads: Password hashes computed at once, in worker threads.
     """
@@ -116,8 +121,26 @@ class AuthConfig:
     csrf_header_name: str = "X-CSRF-Token"
     cookie_secure: bool = True
     cookie_domain: str | None = None
+    trusted_origins: tuple[str, ...] = ()
     max_token_bytes: int = 8192
     hash_threads: int = 4
+
+    @property
+    def session_cookie(self) -> str:
+        """The session cookie's name as sent.
+
+        ``cookie_name``, with the ``__Host-`` prefix when the cookies are ``Secure``
+        and host-only.
+        """
+        return self._cookie(self.cookie_name)
+
+    @property
+    def csrf_cookie(self) -> str:
+        """The CSRF cookie's name as sent (``csrf_cookie_name``, prefixed likewise)."""
+        return self._cookie(self.csrf_cookie_name)
+
+    def _cookie(self, name: str) -> str:
+        return f"__Host-{name}" if self.cookie_secure and self.cookie_domain is None else name
 
     def __post_init__(self) -> None:
         if not 0 <= self.leeway <= MAX_LEEWAY:
@@ -152,6 +175,8 @@ class AuthConfig:
             "token_url": settings.auth_token_url,
             "revocation_policy": settings.revocation_policy,
             "cookie_secure": settings.auth_cookie_secure,
+            # Origins CORS lets send credentials may log in with cookies too.
+            "trusted_origins": tuple(o for o in settings.cors_origins if o != "*"),
             **overrides,
         }
         return cls(**values)

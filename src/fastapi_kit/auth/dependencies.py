@@ -22,6 +22,7 @@ __all__ = (
     "get_auth_or_none",
     "get_current_user",
     "get_optional_user",
+    "require_same_origin",
 )
 
 #: Key of the [`Auth`][fastapi_kit.auth.Auth] in the lifespan state (``request.state``).
@@ -97,6 +98,16 @@ async def get_current_user(
     if user is None:
         raise NotAuthenticated("Authentication required.")
     return user
+
+
+def require_same_origin(request: Request) -> None:
+    """Refuse cross-site requests: 403 ``csrf_failed`` (a dependency).
+
+    For the routes that set or clear session cookies, which have no CSRF token to
+    check yet: ``dependencies=[Depends(require_same_origin)]`` on cookie login and
+    logout. See [`Auth.check_origin`][fastapi_kit.auth.Auth.check_origin].
+    """
+    get_auth(request).check_origin(request)
 
 
 #: The authenticated user: ``async def me(user: CurrentUser)``.

@@ -7,6 +7,7 @@ import secrets
 import time
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
+from urllib.parse import urlsplit
 
 import structlog
 from pydantic import BaseModel, Field
@@ -105,7 +106,12 @@ class Auth:
         self.role_policy = role_policy if role_policy is not None else RolePolicy()
         self._dummy_hash: str | None = None
         self._logger = structlog.get_logger("fastapi_kit.auth")
-        self._cookie_key = config.cookie_name
+        self._cookie_key = config.session_cookie
+        self._trusted_origins = frozenset(
+            origin
+            for origin in map(_normalized_origin, config.trusted_origins)
+            if origin is not None
+        )
 
     # --- requests ---------------------------------------------------------------
 
@@ -152,13 +158,39 @@ class Auth:
         return token
 
     def _check_csrf(self, request: Request) -> None:
-        expected = request.cookies.get(self.config.csrf_cookie_name, "")
+        expected = request.cookies.get(self.config.csrf_cookie, "")
         sent = request.headers.get(self.config.csrf_header_name, "")
         if not expected or not hmac.compare_digest(expected.encode(), sent.encode()):
             raise CSRFFailed(
-                f"Send the {self.config.csrf_cookie_name} cookie's value in "
+                f"Send the {self.config.csrf_cookie} cookie's value in "
                 f"the {self.config.csrf_header_name} header."
             )
+
+    def check_origin(self, request: Request) -> None:
+        """Refuse a cookie login or logout another site made the browser send (403).
+
+        A cross-site form could otherwise log the victim into the attacker's account
+        (login CSRF), or out of their own. Browsers say where a request comes from:
+
+        * ``Sec-Fetch-Site: same-origin`` (or ``none``, typed by the user) passes;
+        * otherwise ``Origin`` must be the app's own (scheme and ``Host``) or one of
+          ``config.trusted_origins``; ``Origin: null`` never passes;
+        * a request with neither header is not a browser's, and passes.
+
+        Raises:
+            CSRFFailed: The request comes from another origin.
+        """
+        site = get_header(request.scope, b"sec-fetch-site")
+        if site in (b"same-origin", b"none"):
+            return
+        origin = get_header(request.scope, b"origin")
+        if origin is None:
+            if site is None:
+                return  # not a browser: curl, a mobile app, a test client
+            raise CSRFFailed("Cross-site requests may not log in or out.")
+        sent = _normalized_origin(origin.decode("latin-1"))
+        if sent is None or (sent != _own_origin(request) and sent not in self._trusted_origins):
+            raise CSRFFailed("Cross-site requests may not log in or out.")
 
     async def _check_not_revoked(self, claims: TokenClaims) -> None:
         try:
@@ -387,15 +419,15 @@ class Auth:
             "domain": config.cookie_domain,
             "path": "/",
         }
-        response.set_cookie(config.cookie_name, pair.access_token, httponly=True, **common)
-        response.set_cookie(config.csrf_cookie_name, csrf, httponly=False, **common)
+        response.set_cookie(config.session_cookie, pair.access_token, httponly=True, **common)
+        response.set_cookie(config.csrf_cookie, csrf, httponly=False, **common)
         response.headers["Cache-Control"] = "no-store"
         return csrf
 
     def clear_session_cookies(self, response: Response) -> None:
         """Delete both session cookies."""
         config = self.config
-        for name, httponly in ((config.cookie_name, True), (config.csrf_cookie_name, False)):
+        for name, httponly in ((config.session_cookie, True), (config.csrf_cookie, False)):
             response.delete_cookie(
                 name,
                 path="/",
@@ -424,6 +456,34 @@ class Auth:
             app,
             "auth",
             lambda document: describe_security(
-                app, document, self.config.token_url, self.config.cookie_name
+                app, document, self.config.token_url, self.config.session_cookie
             ),
         )
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _normalized_origin(origin: str) -> str | None:
+    """``scheme://host[:port]`` lower-cased, without a default port; ``None`` if not one."""
+    try:
+        parts = urlsplit(origin.strip())
+        port = parts.port
+    except ValueError:
+        return None
+    default = _DEFAULT_PORTS.get(parts.scheme.lower())
+    host = parts.hostname
+    if default is None or not host or parts.path or parts.query or parts.username:
+        return None
+    authority = f"[{host}]" if ":" in host else host
+    if port is not None and port != default:
+        authority = f"{authority}:{port}"
+    return f"{parts.scheme.lower()}://{authority}"
+
+
+def _own_origin(request: Request) -> str | None:
+    """The origin the request was sent to: its scheme and ``Host``."""
+    host = get_header(request.scope, b"host")
+    if host is None:
+        return None
+    return _normalized_origin(f"{request.scope.get('scheme', 'http')}://{host.decode('latin-1')}")
