@@ -43,6 +43,7 @@ PUBLIC = {
     },
     "fastapi_kit.security": {
         "DEFAULT_EXPOSE_HEADERS",
+        "DOCS_ASSETS_PACKAGE",
         "DEFAULT_MAX_BODY_SIZE",
         "DEFAULT_SECURITY_HEADERS",
         "AllowedHostsMiddleware",
@@ -52,6 +53,7 @@ PUBLIC = {
         "SecurityHeadersMiddleware",
         "client_ip",
         "describe_body_limit",
+        "install_offline_docs",
     },
     "fastapi_kit.db": {
         "DATABASE_STATE_KEY",

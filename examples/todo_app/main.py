@@ -58,7 +58,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="1.0.0",
         summary="The fastapi-kit example service.",
         lifespan=lifespan,
-        swagger_ui_parameters={"persistAuthorization": True},
     )
     api = APIRouter(prefix=API_PREFIX)
     for router in (auth_router, users_router, todos_router, admin_router):

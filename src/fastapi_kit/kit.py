@@ -29,6 +29,7 @@ from fastapi_kit.security import (
     ProxyHeadersMiddleware,
     SecurityHeadersMiddleware,
     describe_body_limit,
+    install_offline_docs,
 )
 from fastapi_kit.settings import KitSettings
 
@@ -58,7 +59,9 @@ class Kit:
         kit.install(app)
 
     ``install`` configures logging, installs the problem+json error handlers, adds
-    ``/healthz`` and ``/readyz``, and stacks the middleware, outermost first:
+    ``/healthz`` and ``/readyz``, serves ``/docs`` and ``/redoc`` with local, pinned
+    assets ([`install_offline_docs`][fastapi_kit.security.install_offline_docs]), and
+    stacks the middleware, outermost first:
 
     1. [`RequestContextMiddleware`][fastapi_kit.logging.RequestContextMiddleware]: request id,
        log context, access log (so every response below carries ``X-Request-ID``);
@@ -286,6 +289,7 @@ class Kit:
             self.add_lifespan(self.auth.lifespan)
             self.auth.install(app)
         add_health_routes(app, self.readiness)
+        install_offline_docs(app)
         app.add_middleware(BodySizeLimitMiddleware, max_body_size=settings.max_body_size)
         add_openapi_processor(app, "body_limit", describe_body_limit)
         if settings.cors_origins:

@@ -1,4 +1,4 @@
-"""HTTP hardening: security headers, allowed hosts, CORS, body-size limit, proxy headers.
+"""HTTP hardening: security headers, allowed hosts, CORS, body limit, proxy headers, docs.
 
 Each piece is a pure ASGI middleware usable on its own::
 
@@ -18,6 +18,7 @@ from fastapi_kit.security.body_limit import (
     describe_body_limit,
 )
 from fastapi_kit.security.cors import DEFAULT_EXPOSE_HEADERS, CORSMiddleware
+from fastapi_kit.security.docs_ui import DOCS_ASSETS_PACKAGE, install_offline_docs
 from fastapi_kit.security.headers import DEFAULT_SECURITY_HEADERS, SecurityHeadersMiddleware
 from fastapi_kit.security.hosts import AllowedHostsMiddleware
 from fastapi_kit.security.proxy import ProxyHeadersMiddleware, client_ip
@@ -26,6 +27,7 @@ __all__ = (
     "DEFAULT_EXPOSE_HEADERS",
     "DEFAULT_MAX_BODY_SIZE",
     "DEFAULT_SECURITY_HEADERS",
+    "DOCS_ASSETS_PACKAGE",
     "AllowedHostsMiddleware",
     "BodySizeLimitMiddleware",
     "CORSMiddleware",
@@ -33,4 +35,5 @@ __all__ = (
     "SecurityHeadersMiddleware",
     "client_ip",
     "describe_body_limit",
+    "install_offline_docs",
 )
