@@ -105,14 +105,16 @@ def form_field(name: str = "username") -> Callable[[Request], Awaitable[str]]:
     """Key by a submitted form or JSON field, such as the account name of a login.
 
     The value is trimmed, lower-cased and hashed (no account names in Redis); a
-    request without it gets the key of an empty value.
+    request without it, or whose JSON cannot be parsed (invalid, or nested deeper
+    than Python's stack), gets the key of an empty value, and the endpoint's own
+    parsing answers the client with its 4xx. A malformed multipart form is a 400.
     """
 
     async def key(request: Request) -> str:
         if request.headers.get("content-type", "").startswith("application/json"):
             try:
                 body = await request.json()
-            except ValueError:
+            except (ValueError, RecursionError):  # not JSON, or nested past the stack
                 body = None
             value = body.get(name) if isinstance(body, dict) else None
         else:
