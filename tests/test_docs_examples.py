@@ -355,3 +355,27 @@ async def test_ratelimit_example(monkeypatch: pytest.MonkeyPatch) -> None:
     assert exports == [200, 200, 429]  # 2/minute; the default budget is used up after it
     assert statuses == [200] * 5  # exempt from the default budget
     assert logins == [200, 200, 429]
+
+
+def test_every_problem_code_of_the_kit_has_its_page() -> None:
+    import fastapi_kit.auth
+    import fastapi_kit.db
+    import fastapi_kit.ratelimit  # noqa: F401  # their error classes join the catalogue
+    from fastapi_kit.errors import APIError, problem_catalogue
+
+    classes, kits = [APIError], set()
+    while classes:  # the kit's own classes: examples and tests define codes too
+        cls = classes.pop()
+        if cls.__module__.startswith("fastapi_kit."):
+            kits.add(cls.code)
+        classes.extend(cls.__subclasses__())
+    index = (ROOT / "docs" / "problems" / "index.md").read_text()
+    catalogue = problem_catalogue()
+    assert len(kits) >= 14  # every code of SPEC 2, and bad_request
+    for code in kits:
+        status, title = catalogue[code]
+        page = (ROOT / "docs" / "problems" / f"{code}.md").read_text()
+        assert page.startswith(f"# {title}\n"), code
+        assert f"| `code` | `{code}` |" in page
+        assert f"| status | {status} |" in page
+        assert f"| [`{code}`]({code}.md) | {status} | {title} |" in index

@@ -10,6 +10,7 @@ import pytest
 PUBLIC = {
     "fastapi_kit": {"Kit", "KitSettings", "__version__"},
     "fastapi_kit.errors": {
+        "ABOUT_BLANK",
         "PROBLEM_JSON",
         "APIError",
         "BadRequest",
@@ -24,14 +25,17 @@ PUBLIC = {
         "PayloadTooLarge",
         "ProblemDetail",
         "ProblemResponse",
+        "ProblemTypes",
         "RateLimited",
         "ServiceUnavailable",
         "UnhandledErrorMiddleware",
         "ValidationErrorItem",
         "ValidationFailed",
         "install_error_handlers",
+        "problem_catalogue",
         "problem_response",
         "problem_responses",
+        "status_phrase",
     },
     "fastapi_kit.logging": {
         "REDACTED",

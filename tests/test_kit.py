@@ -13,7 +13,7 @@ from fastapi import FastAPI
 
 from fastapi_kit import Kit, KitSettings
 from fastapi_kit.cache import MemoryCache
-from fastapi_kit.errors import UnhandledErrorMiddleware
+from fastapi_kit.errors import UnhandledErrorMiddleware, problem_catalogue
 from fastapi_kit.logging import RequestContextMiddleware
 from fastapi_kit.security import (
     AllowedHostsMiddleware,
@@ -200,3 +200,48 @@ async def test_startup_heap_is_frozen_unless_turned_off(freeze: bool) -> None:
             assert (gc.get_freeze_count() > 0) is freeze
     finally:
         gc.unfreeze()
+
+
+async def test_a_problem_type_base_reaches_every_problem_the_kit_renders() -> None:
+    base = "https://api.example.com/problems/"
+    settings = KitSettings(
+        gc_freeze=False,
+        problem_type_base=base,
+        max_body_size=10,
+        allowed_hosts=["testserver"],
+        cors_origins=["https://app.example.com"],
+    )
+    kit = Kit(settings)
+
+    async def broken() -> None:
+        raise OSError
+
+    kit.readiness.add("broken", broken)
+    app = kit.install(FastAPI(), logging=False)
+
+    @app.post("/echo")
+    async def echo(body: dict[str, str]) -> dict[str, str]:
+        return body
+
+    @app.get("/crash")
+    async def crash() -> None:
+        raise RuntimeError
+
+    async with client_for(app) as client:
+        answers = {
+            "payload_too_large": await client.post("/echo", content=b"x" * 11),
+            "bad_request": await client.get("/healthz", headers={"host": "evil.example"}),
+            "service_unavailable": await client.get("/readyz"),
+            "internal_error": await client.get("/crash"),
+            "not_found": await client.get("/nowhere"),
+        }
+        preflight = await client.options(
+            "/echo",
+            headers={"Origin": "https://evil.example", "Access-Control-Request-Method": "POST"},
+        )
+    answers["bad_request (CORS)"] = preflight
+    titles = problem_catalogue()
+    for name, response in answers.items():
+        code = name.split(" ")[0]
+        body = response.json()
+        assert (body["type"], body["title"]) == (base + code, titles[code][1]), name

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 import re
+from urllib.parse import urlsplit
 
 _ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:\d{1,5})?|https?://\[[0-9A-Fa-f:.]+\](:\d{1,5})?")
 _HOST_PATTERN = re.compile(r"(\*\.)?[A-Za-z0-9_.-]+|\[[0-9A-Fa-f:.]+\]")
@@ -59,3 +60,16 @@ def cors_origin(value: str) -> str:
         return value
     msg = f"CORS origin {value!r} must be '*' or like 'https://app.example.com[:port]'"
     raise ValueError(msg)
+
+
+def problem_type_base(value: str) -> str:
+    """Return ``value`` if it can prefix problem type URIs: ``http(s)://``, no query.
+
+    Raises:
+        ValueError: For anything else.
+    """
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
+        msg = f"problem type base {value!r} must be an http(s) URI without a query"
+        raise ValueError(msg)
+    return value

@@ -18,7 +18,7 @@ from fastapi_kit.auth import Auth, AuthConfig, MemoryRevocationStore
 from fastapi_kit.auth.passwords import CryptContextHasher
 from fastapi_kit.cache import Cache, MemoryCache
 from fastapi_kit.db import Database
-from fastapi_kit.errors import install_error_handlers
+from fastapi_kit.errors import ProblemTypes, install_error_handlers
 from fastapi_kit.health import ReadinessChecks, add_health_routes
 from fastapi_kit.logging import RequestContextMiddleware, configure_logging
 from fastapi_kit.ratelimit import FailurePolicy, Limit, RateLimiter, default_limit, login_limit
@@ -272,7 +272,8 @@ class Kit:
         settings = self.settings
         if logging:
             configure_logging(settings.log_format, settings.log_level)
-        install_error_handlers(app)  # adds the innermost middleware
+        problems = ProblemTypes(settings.problem_type_base)
+        install_error_handlers(app, problem_types=problems)  # adds the innermost middleware
         if self.cache is not None:
             self.cache.install(app)  # just outside it: it sees every final response
             self.add_lifespan(self.cache.lifespan)
@@ -288,14 +289,20 @@ class Kit:
         if self.auth is not None:
             self.add_lifespan(self.auth.lifespan)
             self.auth.install(app)
-        add_health_routes(app, self.readiness)
+        add_health_routes(app, self.readiness, problem_types=problems)
         install_offline_docs(app)
-        app.add_middleware(BodySizeLimitMiddleware, max_body_size=settings.max_body_size)
+        app.add_middleware(
+            BodySizeLimitMiddleware, max_body_size=settings.max_body_size, problem_types=problems
+        )
         add_openapi_processor(app, "body_limit", describe_body_limit)
         if settings.cors_origins:
-            app.add_middleware(CORSMiddleware, allow_origins=settings.cors_origins)
+            app.add_middleware(
+                CORSMiddleware, allow_origins=settings.cors_origins, problem_types=problems
+            )
         if settings.allowed_hosts != ["*"]:
-            app.add_middleware(AllowedHostsMiddleware, allowed_hosts=settings.allowed_hosts)
+            app.add_middleware(
+                AllowedHostsMiddleware, allowed_hosts=settings.allowed_hosts, problem_types=problems
+            )
         if settings.trusted_proxies:
             app.add_middleware(ProxyHeadersMiddleware, trusted_proxies=settings.trusted_proxies)
         app.add_middleware(SecurityHeadersMiddleware)

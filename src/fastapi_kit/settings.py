@@ -143,6 +143,14 @@ class KitSettings(BaseSettings):
         1024 * 1024, ge=0, description="Largest accepted request body, bytes (413 above)."
     )
 
+    # --- errors ---------------------------------------------------------------
+    problem_type_base: str | None = Field(
+        None,
+        description="Unset: problems are `about:blank`, titled with the HTTP status "
+        "phrase. Set (`https://api.example.com/problems/`): each problem's `type` is "
+        "this URI followed by its `code`, and its `title` is the code's own.",
+    )
+
     # --- logging and health ---------------------------------------------------
     log_format: Literal["json", "console"] = Field("json", description="`json` or `console`.")
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"] = Field(
@@ -189,6 +197,11 @@ class KitSettings(BaseSettings):
 
         parse_many(value)  # ValueError: "couldn't parse rate limit string ..."
         return value
+
+    @field_validator("problem_type_base")
+    @classmethod
+    def _check_problem_type_base(cls, value: str | None) -> str | None:
+        return None if value is None else _validation.problem_type_base(value)
 
     @field_validator("cors_origins")
     @classmethod

@@ -7,12 +7,16 @@ from typing import Any
 
 import pytest
 from fastapi import FastAPI, HTTPException
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, ValidationError
 
+from fastapi_kit import KitSettings
 from fastapi_kit.errors import (
+    ABOUT_BLANK,
     APIError,
     Conflict,
+    InvalidToken,
     NotFound,
+    ProblemTypes,
     RateLimited,
     ServiceUnavailable,
     install_error_handlers,
@@ -231,22 +235,98 @@ async def test_401_errors_challenge_with_bearer() -> None:
     assert expired_response.headers["www-authenticate"] == 'Bearer error="invalid_token"'
 
 
-async def test_apps_can_define_their_own_codes() -> None:
-    class TodoLimitReached(Conflict):
-        code = "todo_limit_reached"
-        title = "Todo limit reached"
+class TodoLimitReached(Conflict):
+    code = "todo_limit_reached"
+    title = "Todo limit reached"
 
+
+def app_with_problems(types: ProblemTypes = ABOUT_BLANK) -> FastAPI:
     app = FastAPI()
-    install_error_handlers(app)
+    install_error_handlers(app, problem_types=types)
 
     @app.post("/todos")
     async def create() -> None:
         raise TodoLimitReached("You have 500 todos already")
 
-    async with client_for(app) as client:
-        response = await client.post("/todos")
-    body = assert_problem(response, 409, "todo_limit_reached")
-    assert body["title"] == "Todo limit reached"
+    @app.get("/token")
+    async def token() -> None:
+        raise InvalidToken("Token expired.")
+
+    @app.get("/teapot")
+    async def teapot() -> None:
+        raise HTTPException(status_code=418)
+
+    @app.get("/crash")
+    async def crash() -> None:
+        msg = "boom"
+        raise RuntimeError(msg)
+
+    @app.post("/validated")
+    async def validated(body: dict[str, int]) -> None: ...
+
+    return app
+
+
+async def test_about_blank_problems_are_titled_with_the_status_phrase() -> None:
+    # RFC 9457 section 4.2.1: with about:blank, the title is the status phrase; the
+    # specific error is in `code`.
+    async with client_for(app_with_problems()) as client:
+        answers = {
+            "todo": await client.post("/todos"),
+            "token": await client.get("/token"),
+            "teapot": await client.get("/teapot"),
+            "crash": await client.get("/crash"),
+            "invalid": await client.post("/validated", json={"a": "b"}),
+            "large": await client.get("/nowhere"),
+        }
+    expected = {
+        "todo": (409, "todo_limit_reached", "Conflict"),
+        "token": (401, "invalid_token", "Unauthorized"),
+        "teapot": (418, "i_m_a_teapot", "I'm a Teapot"),
+        "crash": (500, "internal_error", "Internal Server Error"),
+        "invalid": (422, "validation_error", "Unprocessable Content"),
+        "large": (404, "not_found", "Not Found"),
+    }
+    for name, (status, code, title) in expected.items():
+        body = assert_problem(answers[name], status, code)
+        assert body["type"] == "about:blank", name
+        assert body["title"] == title, name
+
+
+async def test_a_problem_type_base_names_a_type_per_code_with_its_own_title() -> None:
+    types = ProblemTypes("https://api.example.com/problems/")
+    async with client_for(app_with_problems(types)) as client:
+        todo = await client.post("/todos")
+        token = await client.get("/token")
+        crash = await client.get("/crash")
+        invalid = await client.post("/validated", json={"a": "b"})
+        missing = await client.get("/nowhere")
+        document = (await client.get("/openapi.json")).json()
+    for response, code, title in (
+        (todo, "todo_limit_reached", "Todo limit reached"),
+        (token, "invalid_token", "Invalid Token"),
+        (crash, "internal_error", "Internal Server Error"),
+        (invalid, "validation_error", "Validation Error"),
+        (missing, "not_found", "Not Found"),
+    ):
+        body = response.json()
+        assert body["type"] == f"https://api.example.com/problems/{code}"
+        assert body["title"] == title
+        assert body["code"] == code
+    schema = document["components"]["schemas"]["ProblemDetail"]["properties"]
+    assert "https://api.example.com/problems/invalid_token" in schema["type"]["examples"]
+    assert {"invalid_token", "todo_limit_reached", "rate_limited"} <= set(
+        schema["code"]["examples"]
+    )
+    assert "- `invalid_token` (401): Invalid Token" in schema["code"]["description"]
+
+
+def test_a_problem_type_base_must_be_an_http_uri() -> None:
+    for base in ("problems/", "ftp://x/", "https://x/?q=1", "https:///nohost"):
+        with pytest.raises(ValueError, match="problem type base"):
+            ProblemTypes(base)
+        with pytest.raises(ValidationError, match="problem type base"):
+            KitSettings(problem_type_base=base)
 
 
 async def test_exception_after_response_started_is_not_masked(logs: LogCapture) -> None:

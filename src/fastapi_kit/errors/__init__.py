@@ -34,16 +34,20 @@ from fastapi_kit.errors.exceptions import (
 )
 from fastapi_kit.errors.handlers import install_error_handlers
 from fastapi_kit.errors.middleware import UnhandledErrorMiddleware
-from fastapi_kit.errors.openapi import problem_responses
+from fastapi_kit.errors.openapi import problem_catalogue, problem_responses
 from fastapi_kit.errors.problem import (
+    ABOUT_BLANK,
     PROBLEM_JSON,
     ProblemDetail,
     ProblemResponse,
+    ProblemTypes,
     ValidationErrorItem,
     problem_response,
+    status_phrase,
 )
 
 __all__ = (
+    "ABOUT_BLANK",
     "PROBLEM_JSON",
     "APIError",
     "BadRequest",
@@ -58,12 +62,15 @@ __all__ = (
     "PayloadTooLarge",
     "ProblemDetail",
     "ProblemResponse",
+    "ProblemTypes",
     "RateLimited",
     "ServiceUnavailable",
     "UnhandledErrorMiddleware",
     "ValidationErrorItem",
     "ValidationFailed",
     "install_error_handlers",
+    "problem_catalogue",
     "problem_response",
     "problem_responses",
+    "status_phrase",
 )

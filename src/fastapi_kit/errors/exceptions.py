@@ -1,7 +1,9 @@
 """The kit's exception hierarchy.
 
-Every class carries its HTTP ``status_code``, its machine-readable ``code`` and its
-``title`` at class level; raise one anywhere in a request and the handlers installed by
+Every class carries its HTTP ``status_code``, its machine-readable ``code`` and the
+code's ``title`` at class level (the problem's ``title`` when problem types are named:
+[`ProblemTypes`][fastapi_kit.errors.ProblemTypes]); raise one anywhere in a request and
+the handlers installed by
 [`install_error_handlers`][fastapi_kit.errors.install_error_handlers] render it as
 ``application/problem+json``::
 
@@ -167,7 +169,7 @@ class ValidationFailed(APIError):
 
     status_code = 422
     code = "validation_error"
-    title = "Unprocessable Content"
+    title = "Validation Error"
 
 
 class _RetryableError(APIError):

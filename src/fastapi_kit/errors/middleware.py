@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 import structlog
 
 from fastapi_kit._asgi import get_request_id
-from fastapi_kit.errors.problem import problem_response
+from fastapi_kit.errors.problem import ABOUT_BLANK, ProblemTypes, problem_response
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -25,10 +25,15 @@ class UnhandledErrorMiddleware:
     generic ``internal_error`` body, the log gets the traceback under the request id.
     If the response had already started, nothing can be sent: the exception is
     re-raised so the server closes the connection.
+
+    Args:
+        app: The ASGI app to wrap.
+        problem_types: How the 500's ``type`` and ``title`` are named.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, problem_types: ProblemTypes = ABOUT_BLANK) -> None:
         self.app = app
+        self.problem_types = problem_types
         self._logger = structlog.get_logger("fastapi_kit.errors")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -55,4 +60,4 @@ class UnhandledErrorMiddleware:
             )
             if response_started:
                 raise
-            await problem_response(scope, 500)(scope, receive, send)
+            await problem_response(scope, 500, types=self.problem_types)(scope, receive, send)

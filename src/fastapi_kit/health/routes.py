@@ -8,7 +8,13 @@ from fastapi import APIRouter, FastAPI, Request
 from pydantic import BaseModel, Field
 from starlette.responses import Response
 
-from fastapi_kit.errors import ServiceUnavailable, problem_response, problem_responses
+from fastapi_kit.errors import (
+    ABOUT_BLANK,
+    ProblemTypes,
+    ServiceUnavailable,
+    problem_response,
+    problem_responses,
+)
 
 if TYPE_CHECKING:
     from fastapi_kit.health.checks import CheckResult, ReadinessChecks
@@ -39,6 +45,7 @@ def health_router(
     liveness_path: str = "/healthz",
     readiness_path: str = "/readyz",
     retry_after: int = 5,
+    problem_types: ProblemTypes = ABOUT_BLANK,
 ) -> APIRouter:
     """Build an ``APIRouter`` with the liveness and readiness endpoints.
 
@@ -52,6 +59,7 @@ def health_router(
         liveness_path=liveness_path,
         readiness_path=readiness_path,
         retry_after=retry_after,
+        problem_types=problem_types,
     )
     return router
 
@@ -63,6 +71,7 @@ def add_health_routes(
     liveness_path: str = "/healthz",
     readiness_path: str = "/readyz",
     retry_after: int = 5,
+    problem_types: ProblemTypes = ABOUT_BLANK,
 ) -> None:
     """Add the liveness and readiness endpoints to ``app`` (or a router).
 
@@ -82,6 +91,7 @@ def add_health_routes(
         liveness_path: Path of the liveness endpoint.
         readiness_path: Path of the readiness endpoint.
         retry_after: ``Retry-After`` seconds sent with a failed readiness answer.
+        problem_types: How the failed answer's ``type`` and ``title`` are named.
     """
 
     async def healthz() -> Response:
@@ -98,6 +108,7 @@ def add_health_routes(
             detail="Not ready: " + ", ".join(failed) + ".",
             headers={"Retry-After": str(retry_after), "Cache-Control": "no-store"},
             extra={"checks": results},
+            types=problem_types,
         )
 
     app.add_api_route(

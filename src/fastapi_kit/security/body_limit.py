@@ -7,7 +7,13 @@ from typing import TYPE_CHECKING
 from starlette.middleware.body_limit import RequestBodyLimitMiddleware
 
 from fastapi_kit._asgi import get_header
-from fastapi_kit.errors import PayloadTooLarge, problem_response, problem_responses
+from fastapi_kit.errors import (
+    ABOUT_BLANK,
+    PayloadTooLarge,
+    ProblemTypes,
+    problem_response,
+    problem_responses,
+)
 
 if TYPE_CHECKING:
     from typing import Any
@@ -37,13 +43,21 @@ class BodySizeLimitMiddleware:
     Args:
         app: The ASGI app to wrap.
         max_body_size: The largest accepted body, in bytes.
+        problem_types: How refusals' ``type`` and ``title`` are named.
     """
 
-    def __init__(self, app: ASGIApp, *, max_body_size: int = DEFAULT_MAX_BODY_SIZE) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_body_size: int = DEFAULT_MAX_BODY_SIZE,
+        problem_types: ProblemTypes = ABOUT_BLANK,
+    ) -> None:
         if max_body_size < 0:
             msg = "max_body_size must be >= 0"
             raise ValueError(msg)
         self.app = app
+        self.problem_types = problem_types
         self.max_body_size = max_body_size
         self._counting_app = RequestBodyLimitMiddleware(app, max_body_size=max_body_size)
 
@@ -55,9 +69,9 @@ class BodySizeLimitMiddleware:
         declared = get_header(scope, b"content-length")
         if declared is not None:
             if not declared.isdigit():
-                await problem_response(scope, 400, detail="Invalid Content-Length header.")(
-                    scope, receive, send
-                )
+                await problem_response(
+                    scope, 400, detail="Invalid Content-Length header.", types=self.problem_types
+                )(scope, receive, send)
                 return
             if int(declared) > self.max_body_size:
                 await self._refuse(scope, receive, send)
@@ -79,6 +93,7 @@ class BodySizeLimitMiddleware:
             scope,
             PayloadTooLarge.status_code,
             detail=f"The request body is over the limit of {self.max_body_size} bytes.",
+            types=self.problem_types,
         )
         await response(scope, receive, send)
 

@@ -9,7 +9,7 @@ from starlette.responses import PlainTextResponse
 
 from fastapi_kit._asgi import get_header
 from fastapi_kit._validation import cors_origin
-from fastapi_kit.errors import problem_response
+from fastapi_kit.errors import ABOUT_BLANK, ProblemTypes, problem_response
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Iterable
@@ -52,6 +52,7 @@ class CORSMiddleware(cors.CORSMiddleware):
             credentialed requests.
         expose_headers: Response headers readable by browser code.
         max_age: How long browsers may cache a preflight answer, in seconds.
+        problem_types: How refusals' ``type`` and ``title`` are named.
     """
 
     def __init__(
@@ -69,7 +70,9 @@ class CORSMiddleware(cors.CORSMiddleware):
         allow_credentials: bool | None = None,
         expose_headers: Collection[str] = DEFAULT_EXPOSE_HEADERS,
         max_age: int = 600,
+        problem_types: ProblemTypes = ABOUT_BLANK,
     ) -> None:
+        self.problem_types = problem_types
         origins = [cors_origin(origin) for origin in allow_origins]
         if allow_credentials is None:
             allow_credentials = "*" not in origins
@@ -106,7 +109,7 @@ class CORSMiddleware(cors.CORSMiddleware):
         response = super().preflight_response(request_headers)
         if response.status_code < 400:
             return response
-        return _RefusedPreflight(response)
+        return _RefusedPreflight(response, self.problem_types)
 
 
 def _with_vary_origin(headers: Iterable[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
@@ -124,8 +127,9 @@ def _with_vary_origin(headers: Iterable[tuple[bytes, bytes]]) -> list[tuple[byte
 class _RefusedPreflight(PlainTextResponse):
     # Starlette decides a preflight without the request scope; the problem body
     # needs it (instance, request id), so it is rendered when the response is sent.
-    def __init__(self, refusal: Response) -> None:
+    def __init__(self, refusal: Response, problem_types: ProblemTypes) -> None:
         super().__init__(bytes(refusal.body), status_code=refusal.status_code)
+        self._problem_types = problem_types
         self._cors_headers = {
             name: value
             for name, value in refusal.headers.items()
@@ -138,5 +142,6 @@ class _RefusedPreflight(PlainTextResponse):
             self.status_code,
             detail=bytes(self.body).decode("utf-8", "replace") + ".",
             headers=self._cors_headers,
+            types=self._problem_types,
         )
         await response(scope, receive, send)

@@ -8,7 +8,7 @@ from starlette.middleware.trustedhost import TrustedHostMiddleware
 
 from fastapi_kit._asgi import get_header
 from fastapi_kit._validation import allowed_host
-from fastapi_kit.errors import problem_response
+from fastapi_kit.errors import ABOUT_BLANK, ProblemTypes, problem_response
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -43,10 +43,18 @@ class AllowedHostsMiddleware:
     Args:
         app: The ASGI app to wrap.
         allowed_hosts: Accepted host patterns; ``["*"]`` accepts every host.
+        problem_types: How refusals' ``type`` and ``title`` are named.
     """
 
-    def __init__(self, app: ASGIApp, *, allowed_hosts: Sequence[str] = ("*",)) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        allowed_hosts: Sequence[str] = ("*",),
+        problem_types: ProblemTypes = ABOUT_BLANK,
+    ) -> None:
         self.app = app
+        self.problem_types = problem_types
         patterns = [allowed_host(pattern) for pattern in allowed_hosts]
         self._judge = TrustedHostMiddleware(
             _mark_accepted, allowed_hosts=patterns, www_redirect=False
@@ -72,4 +80,6 @@ class AllowedHostsMiddleware:
         elif scope["type"] == "websocket":
             await send({"type": "websocket.close", "code": 1008})
         else:
-            await problem_response(scope, 400, detail="Invalid host header.")(scope, receive, send)
+            await problem_response(
+                scope, 400, detail="Invalid host header.", types=self.problem_types
+            )(scope, receive, send)
