@@ -379,3 +379,13 @@ def test_every_problem_code_of_the_kit_has_its_page() -> None:
         assert f"| `code` | `{code}` |" in page
         assert f"| status | {status} |" in page
         assert f"| [`{code}`]({code}.md) | {status} | {title} |" in index
+
+
+def test_every_test_the_threat_model_names_exists() -> None:
+    page = (ROOT / "docs" / "threat-model.md").read_text()
+    named = re.findall(r"`(tests/[\w/]+\.py)`(?: \(([^)]*)\))?", page)
+    assert len(named) > 40  # every row names its tests
+    for path, names in named:
+        source = (ROOT / path).read_text()
+        for name in re.findall(r"`(test_\w+)`", names):
+            assert f"def {name}(" in source, f"{path}::{name}"
