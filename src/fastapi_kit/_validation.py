@@ -20,19 +20,21 @@ def trusted_proxy(value: str) -> str:
             lets every client write its own address into ``X-Forwarded-For``.
     """
     value = value.strip()
-    if value == "*" or value.endswith("/0"):
-        msg = (
-            f"trusted proxy {value!r} would trust every client's X-Forwarded-For: "
-            "list your proxies' addresses or networks"
-        )
-        raise ValueError(msg)
-    try:
-        if "/" in value:
-            return str(ipaddress.ip_network(value, strict=False))
-        return str(ipaddress.ip_address(value))
-    except ValueError:
-        msg = f"trusted proxy {value!r} is not an IP address or CIDR network"
-        raise ValueError(msg) from None
+    if value != "*":
+        try:
+            if "/" not in value:
+                return str(ipaddress.ip_address(value))
+            network = ipaddress.ip_network(value, strict=False)
+        except ValueError:
+            msg = f"trusted proxy {value!r} is not an IP address or CIDR network"
+            raise ValueError(msg) from None
+        if network.prefixlen:
+            return str(network)
+    msg = (
+        f"trusted proxy {value!r} would trust every client's X-Forwarded-For: "
+        "list your proxies' addresses or networks"
+    )
+    raise ValueError(msg)
 
 
 def allowed_host(value: str) -> str:

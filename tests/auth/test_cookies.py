@@ -5,9 +5,11 @@ from __future__ import annotations
 from http.cookies import SimpleCookie
 
 import pytest
+from starlette.requests import Request
 
 from auth.app import Directory, add_user, bearer, make_app, settings
-from fastapi_kit.auth import AuthConfig, SigningKey
+from fastapi_kit.auth import Auth, AuthConfig, SigningKey
+from fastapi_kit.errors import CSRFFailed
 from fastapi_kit.testing import app_client
 
 FORM = {"username": "user1@example.com", "password": "correct horse battery staple"}
@@ -169,3 +171,18 @@ async def test_same_origin_and_trusted_cookie_logins_pass(headers: dict[str, str
     async with app_client(app, base_url="https://testserver") as client:
         login = await client.post("/auth/cookie/login", data=FORM, headers=headers)
     assert login.status_code == 204
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        [(b"host", b"x.example"), (b"origin", b"https://x.example:99999")],  # no such port
+        [(b"host", b"x.example"), (b"origin", b"https://user@x.example")],
+        [(b"origin", b"https://x.example")],  # no Host to compare with
+    ],
+)
+def test_origins_that_cannot_be_compared_are_refused(headers: list[tuple[bytes, bytes]]) -> None:
+    auth = Auth(AuthConfig(signing_key=SigningKey("s" * 32), claims_only=True))
+    scope = {"type": "http", "method": "POST", "scheme": "https", "path": "/", "headers": headers}
+    with pytest.raises(CSRFFailed):
+        auth.check_origin(Request(scope))

@@ -90,7 +90,7 @@ def test_client_ip_of_a_scope_without_client() -> None:
     assert client_ip({"type": "http"}) is None
 
 
-@pytest.mark.parametrize("entry", ["*", "0.0.0.0/0", "::/0", " * "])
+@pytest.mark.parametrize("entry", ["*", "0.0.0.0/0", "::/0", " * ", "10.1.2.3/00"])
 def test_trusting_every_peer_is_refused(entry: str) -> None:
     # uvicorn would take the left-most X-Forwarded-For entry: the client's own words.
     with pytest.raises(ValueError, match="would trust every client"):

@@ -315,6 +315,9 @@ class Auth:
             raise RuntimeError(msg)
         claims = self.tokens.decode(refresh_token, "refresh")
         await self._check_not_revoked(claims)
+        # The user first: a database that is down then leaves the token unused.
+        started = time.time()  # before the read: see ``issue_tokens``
+        user = await self._load_active(load_user, claims.subject)
         try:
             first_use = await self.revocation.use_once(claims.token_id, claims.expires_at)
             if not first_use:
@@ -324,8 +327,6 @@ class Auth:
         if not first_use:
             self._logger.warning("refresh_token_reused", family=claims.family)
             raise InvalidToken("Refresh token already used: the session was revoked.")
-        started = time.time()  # before the read: see ``issue_tokens``
-        user = await self._load_active(load_user, claims.subject)
         return self.tokens.issue_pair(
             claims.subject, user.roles, family=claims.family, as_of=started
         )

@@ -70,7 +70,8 @@ def cached(
     On an endpoint (put it below the route decorator), successful ``GET`` responses
     are stored and served again until ``ttl`` passes or a tag is invalidated:
 
-    * the key is the method, the path and the sorted query parameters, plus the
+    * the key is the method, the path and the query parameters the route declares
+      (with the values the endpoint receives; others are ignored), plus the
       authenticated user (``request.state.user_id``) unless ``public``: one user's
       entry is never served to another, and private content for anonymous
       requests is not cached at all;
