@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
+from pydantic import BaseModel
 
 from fastapi_kit import Kit, KitSettings
 from fastapi_kit.auth import Auth, CurrentUser, MemoryRevocationStore
@@ -98,7 +99,44 @@ def make_app(world: World, redis_url: str | None = None) -> tuple[FastAPI, Auth,
         world.runs["search"] += 1
         return {"page": page, "tags": tag}
 
+    @app.get("/filtered")
+    @cached(public=True)
+    async def filtered(f: Annotated[Filters, Query()]) -> Filters:
+        return f
+
+    @app.get("/aliased")
+    @cached(public=True)
+    async def aliased(x: Annotated[str, Query(validation_alias="y")] = "none") -> dict[str, str]:
+        return {"x": x}
+
+    @app.get("/raw")
+    @cached(public=True)
+    async def raw(owner: Annotated[str, Depends(owner_from_query)]) -> dict[str, str]:
+        return {"owner": owner}
+
+    @app.get("/own-request")
+    @cached(public=True)
+    async def own_request(request: Request) -> dict[str, str]:
+        return {"lang": request.query_params.get("lang", "en")}
+
+    @app.get("/echo-path")
+    @conditional
+    async def echo_path(request: Request) -> dict[str, str]:
+        return {"path": request.url.path}
+
     return app, auth, cache
+
+
+class Filters(BaseModel):
+    """A query parameter model: FastAPI reads its fields from the query."""
+
+    q: str = ""
+    limit: int = 10
+
+
+def owner_from_query(request: Request) -> str:
+    """App code reading the query itself, unknown to the route's declarations."""
+    return request.query_params.get("owner", "me")
 
 
 def page_number(page: int = 1) -> int:

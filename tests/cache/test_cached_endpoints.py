@@ -103,6 +103,36 @@ async def test_list_and_dependency_parameters_are_part_of_the_key() -> None:
     assert [r.headers["x-cache"] for r in pages] == ["MISS", "MISS", "MISS", "HIT"]
 
 
+@pytest.mark.parametrize(
+    ("path", "first", "second"),
+    [
+        ("/filtered", "q=a&limit=1", "q=b&limit=2"),  # a query parameter model
+        ("/aliased", "y=1", "y=2"),  # read under its validation alias
+        ("/raw", "owner=alice", "owner=bob"),  # read by app code from the request
+        ("/own-request", "lang=fr", "lang=de"),  # read by the endpoint from the request
+    ],
+)
+async def test_parameters_read_in_other_ways_still_make_their_own_entries(
+    path: str, first: str, second: str
+) -> None:
+    app, _, _ = make_app(World())
+    async with app_client(app) as client:
+        one = await client.get(f"{path}?{first}")
+        two = await client.get(f"{path}?{second}")
+        again = await client.get(f"{path}?{first}")
+    assert one.json() != two.json()
+    assert [r.headers["x-cache"] for r in (one, two, again)] == ["MISS", "MISS", "HIT"]
+
+
+async def test_endpoints_taking_the_request_themselves_still_get_it() -> None:
+    app, _, _ = make_app(World())
+    async with app_client(app) as client:
+        first = await client.get("/echo-path")
+        again = await client.get("/echo-path", headers={"If-None-Match": first.headers["etag"]})
+    assert first.json() == {"path": "/echo-path"}
+    assert again.status_code == 304
+
+
 async def test_a_custom_key_still_separates_users() -> None:
     world = World()
     app, auth, _ = make_app(world)

@@ -131,9 +131,11 @@ class _CachedFunction:
         return TypeAdapter(Any if returns is inspect.Signature.empty else returns)
 
     def wrapper(self) -> Callable[..., Any]:
+        signature, name, own = _request_parameter(self.signature)
+
         @functools.wraps(self.function)
         async def wrapper(*args: Any, **kwargs: Any) -> Any:
-            request: Request | None = kwargs.pop(_REQUEST, None)
+            request: Request | None = kwargs.pop(name, None) if own else kwargs.get(name)
             if request is None:
                 return await self.call_function(args, kwargs)
             cache = self.cache or get_cache(request)
@@ -146,7 +148,7 @@ class _CachedFunction:
                 public=self.public,
             )
 
-        wrapper.__signature__ = _with_request(self.signature)  # type: ignore[attr-defined]
+        wrapper.__signature__ = signature  # type: ignore[attr-defined]
         return wrapper
 
     def request_tags(self, request: Request) -> tuple[str, ...]:
@@ -183,11 +185,11 @@ def conditional(function: F) -> F:
     whose clients revalidate: ``GET /todos/{id}``, say. Needs the cache middleware
     (``kit.use_cache()`` or ``cache.install(app)``).
     """
-    signature = inspect.signature(function, eval_str=True)
+    signature, name, own = _request_parameter(inspect.signature(function, eval_str=True))
 
     @functools.wraps(function)
     async def wrapper(*args: Any, **kwargs: Any) -> Any:
-        request: Request = kwargs.pop(_REQUEST)
+        request: Request = kwargs.pop(name) if own else kwargs[name]
         state = scope_state(request.scope)
         if MIDDLEWARE_STATE_KEY not in state:
             msg = "conditional endpoints need the cache middleware: kit.use_cache()"
@@ -195,16 +197,26 @@ def conditional(function: F) -> F:
         state[PLAN_STATE_KEY] = CachePlan(get_cache(request), "etag")
         return await function(*args, **kwargs)
 
-    wrapper.__signature__ = _with_request(signature)  # type: ignore[attr-defined]
+    wrapper.__signature__ = signature  # type: ignore[attr-defined]
     return wrapper  # type: ignore[return-value]
 
 
-def _with_request(signature: inspect.Signature) -> inspect.Signature:
+def _request_parameter(signature: inspect.Signature) -> tuple[inspect.Signature, str, bool]:
+    """Where the wrapper finds the request.
+
+    Returns the wrapper's signature, the parameter's name, and whether it is the
+    kit's own (removed before the function is called). An endpoint that takes the
+    ``Request`` itself keeps its parameter: FastAPI fills only one per function.
+    """
     parameters = list(signature.parameters.values())
+    for parameter in parameters:
+        annotation = parameter.annotation
+        if isinstance(annotation, type) and issubclass(annotation, Request):
+            return signature, parameter.name, False
     extra = inspect.Parameter(_REQUEST, inspect.Parameter.KEYWORD_ONLY, annotation=Request)
     at = next(
         (i for i, p in enumerate(parameters) if p.kind is inspect.Parameter.VAR_KEYWORD),
         len(parameters),
     )
     parameters.insert(at, extra)
-    return signature.replace(parameters=parameters)
+    return signature.replace(parameters=parameters), _REQUEST, True
