@@ -45,7 +45,9 @@ async def find_by_email(session: AsyncSession, email: str) -> User | None:
 
 async def load_user(session: AsyncSession, subject: str) -> User | None:
     """The account a token names (its ``sub``), or ``None``."""
-    return await session.get(User, int(subject)) if subject.isdigit() else None
+    if not (subject.isascii() and subject.isdigit()):
+        return None
+    return await session.get(User, int(subject))
 
 
 async def lock_account_changes(session: AsyncSession) -> None:

@@ -10,14 +10,21 @@ _ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:\d{1,5})?|https?://\[[0-9A-Fa-f:
 _HOST_PATTERN = re.compile(r"(\*\.)?[A-Za-z0-9_.-]+|\[[0-9A-Fa-f:.]+\]")
 
 
+# The widest networks accepted as proxies: a /8 (10.0.0.0/8), a /7 (fc00::/7, unique
+# local addresses). Wider ones hold public clients, who would then write their own
+# address; and a few of them together trust everyone (0.0.0.0/1 and 128.0.0.0/1).
+_NARROWEST_TRUSTED = {4: 8, 6: 7}
+
+
 def trusted_proxy(value: str) -> str:
     """Return ``value`` normalised if it is an IP address or a CIDR network.
 
     Raises:
         ValueError: Anything else. Host names are not accepted (they cannot be
-            compared with a peer address safely), and neither are ``*`` nor a
-            network of every address (``0.0.0.0/0``, ``::/0``): trusting every peer
-            lets every client write its own address into ``X-Forwarded-For``.
+            compared with a peer address safely), and neither are ``*`` nor
+            networks wider than a ``/8`` (IPv4) or a ``/7`` (IPv6): trusting
+            public peers lets them write their own address into
+            ``X-Forwarded-For``.
     """
     value = value.strip()
     if value != "*":
@@ -28,7 +35,7 @@ def trusted_proxy(value: str) -> str:
         except ValueError:
             msg = f"trusted proxy {value!r} is not an IP address or CIDR network"
             raise ValueError(msg) from None
-        if network.prefixlen:
+        if network.prefixlen >= _NARROWEST_TRUSTED[network.version]:
             return str(network)
     msg = (
         f"trusted proxy {value!r} would trust every client's X-Forwarded-For: "
@@ -65,13 +72,25 @@ def cors_origin(value: str) -> str:
 
 
 def problem_type_base(value: str) -> str:
-    """Return ``value`` if it can prefix problem type URIs: ``http(s)://``, no query.
+    """Return ``value`` if it can prefix problem type URIs.
+
+    An ``http(s)`` URI without a query, ending in ``/`` (``.../problems/``) or ``#``
+    (``.../problems.html#``), so that the code appended names a page or a section.
 
     Raises:
         ValueError: For anything else.
     """
     parts = urlsplit(value)
-    if parts.scheme not in ("http", "https") or not parts.netloc or parts.query or parts.fragment:
-        msg = f"problem type base {value!r} must be an http(s) URI without a query"
+    if (
+        parts.scheme not in ("http", "https")
+        or not parts.netloc
+        or parts.query
+        or parts.fragment
+        or not value.endswith(("/", "#"))
+    ):
+        msg = (
+            f"problem type base {value!r} must be an http(s) URI without a query, "
+            "ending in '/' or '#'"
+        )
         raise ValueError(msg)
     return value

@@ -18,6 +18,7 @@ from fastapi_kit.auth import (
     OptionalUser,
     RolePolicy,
     TokenResponse,
+    TokenRevocationStore,
     get_auth,
     require_permission,
     require_role,
@@ -74,9 +75,11 @@ def make_app(
     kit_settings: KitSettings | None = None,
     *,
     claims_only: bool = False,
+    revocation: TokenRevocationStore | None = None,
 ) -> tuple[FastAPI, Auth]:
     kit = Kit(kit_settings or settings())
     auth = kit.use_auth(
+        revocation=revocation,
         user_loader=directory.load,  # in claims-only mode, for refreshes only
         claims_only=claims_only,
         role_policy=RolePolicy(

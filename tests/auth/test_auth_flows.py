@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from dataclasses import replace
 
 import pytest
 from passlib.hash import bcrypt
 
+import fastapi_kit.auth.service
+import fastapi_kit.auth.tokens
 from auth.app import PASSWORD, Directory, add_user, bearer, make_app
 from fastapi_kit.auth import (
     Auth,
@@ -293,6 +296,49 @@ async def test_a_login_that_read_the_user_before_a_change_gets_tokens_that_are_r
         refresh = await client.post("/auth/refresh", json={"refresh_token": pair.refresh_token})
     assert me.status_code == 401
     assert refresh.status_code == 401
+
+
+async def test_instances_with_drifting_clocks_agree_on_what_a_revocation_covers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Instance B's clock runs 30 s ahead. Its login reads the admin, A demotes the
+    # admin and revokes, then B issues its tokens: they must still be refused. The
+    # cut-off and the tokens' iat both come from the shared store's clock.
+    directory = Directory()
+    store = MemoryRevocationStore()  # shared, as Redis is
+    instance_a, auth_a = make_app(directory, claims_only=True, revocation=store)
+    _, auth_b = make_app(directory, claims_only=True, revocation=store)
+    await add_user(directory, auth_a, 1, roles=("admin",))
+    read, changed = asyncio.Event(), asyncio.Event()
+    real_time = time.time
+
+    class AheadClock:
+        @staticmethod
+        def time() -> float:
+            return real_time() + 30
+
+    async def lookup_then_wait(email: str) -> LoginUser | None:
+        user = await directory.lookup(email)
+        snapshot = None if user is None else replace(user)
+        read.set()
+        await changed.wait()
+        return snapshot
+
+    async def demote() -> None:
+        await read.wait()
+        async with auth_a.revoking_user("1"):
+            directory.users[1].roles = frozenset({"user"})
+        changed.set()
+
+    with monkeypatch.context() as patched:
+        patched.setattr(fastapi_kit.auth.service, "time", AheadClock)
+        patched.setattr(fastapi_kit.auth.tokens, "time", AheadClock)
+        pair, _ = await asyncio.gather(
+            auth_b.login("user1@example.com", PASSWORD, lookup_then_wait), demote()
+        )
+    async with app_client(instance_a) as client:
+        admin_only = await client.get("/editor", headers=bearer(pair.access_token))
+    assert admin_only.status_code == 401
 
 
 async def test_revoking_user_needs_the_store_before_and_after_the_change() -> None:

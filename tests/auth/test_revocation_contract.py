@@ -83,6 +83,15 @@ async def test_use_once_lets_exactly_one_of_concurrent_uses_win(store: Store) ->
     assert await store.use_once("r2", time.time() + 60)
 
 
+async def test_the_stores_clock_is_the_wall_clock(store: Store) -> None:
+    # On one machine the store's clock and this process's agree; across machines,
+    # the store's is the one every instance reads.
+    before = time.time()
+    now = await store.now()
+    assert before - 1 < now < time.time() + 1
+    assert now != int(now) or await store.now() != now  # sub-second resolution
+
+
 async def test_ping(store: Store) -> None:
     await store.ping()
 
@@ -150,6 +159,7 @@ async def test_an_unreachable_redis_raises_the_store_error(
             store.revoke_token("t", time.time() + 5),
             store.revoke_subject("1", time.time(), time.time() + 5),
             store.use_once("t", time.time() + 5),
+            store.now(),
         ):
             with pytest.raises(RevocationStoreError):
                 await call

@@ -322,7 +322,8 @@ async def test_a_problem_type_base_names_a_type_per_code_with_its_own_title() ->
 
 
 def test_a_problem_type_base_must_be_an_http_uri() -> None:
-    for base in ("problems/", "ftp://x/", "https://x/?q=1", "https:///nohost"):
+    ProblemTypes("https://api.example.com/problems.html#")  # a section per code
+    for base in ("problems/", "ftp://x/", "https://x/?q=1", "https:///nohost", "https://x/p"):
         with pytest.raises(ValueError, match="problem type base"):
             ProblemTypes(base)
         with pytest.raises(ValidationError, match="problem type base"):

@@ -90,8 +90,13 @@ def test_client_ip_of_a_scope_without_client() -> None:
     assert client_ip({"type": "http"}) is None
 
 
-@pytest.mark.parametrize("entry", ["*", "0.0.0.0/0", "::/0", " * ", "10.1.2.3/00"])
+@pytest.mark.parametrize(
+    "entry",
+    ["*", "0.0.0.0/0", "::/0", " * ", "10.1.2.3/00", "0.0.0.0/1", "128.0.0.0/7", "2000::/3"],
+)
 def test_trusting_every_peer_is_refused(entry: str) -> None:
+    for private in ("10.0.0.0/8", "172.16.0.0/12", "fc00::/7", "fd00:1::/48"):
+        ProxyHeadersMiddleware(make_app(), trusted_proxies=[private])  # still fine
     # uvicorn would take the left-most X-Forwarded-For entry: the client's own words.
     with pytest.raises(ValueError, match="would trust every client"):
         ProxyHeadersMiddleware(make_app(), trusted_proxies=[entry])

@@ -7,10 +7,10 @@ from typing import TYPE_CHECKING, Annotated
 from fastapi import APIRouter, Depends, Path
 from sqlalchemy import select
 
-from fastapi_kit.auth import require_role
+from fastapi_kit.auth import CurrentUser, require_role
 from fastapi_kit.db import MAX_OFFSET, DbSession, Page, Pagination, paginate
-from fastapi_kit.errors import Conflict, NotFound, problem_responses
-from todo_app.accounts import count_active_admins, lock_account_changes
+from fastapi_kit.errors import Conflict, Forbidden, NotFound, problem_responses
+from todo_app.accounts import count_active_admins, load_user, lock_account_changes
 from todo_app.dependencies import AuthDep
 from todo_app.models import Todo, User
 from todo_app.schemas import AdminUserUpdate, TodoOut, UserOut
@@ -44,12 +44,17 @@ def admin_router(kit: Kit) -> APIRouter:
         body: AdminUserUpdate,
         session: DbSession,
         auth: AuthDep,
+        admin: CurrentUser,
     ) -> UserOut:
         """A role change or a deactivation ends the user's current sessions at once.
 
         The last active admin can be neither demoted nor deactivated (409).
         """
         await lock_account_changes(session)  # until the commit: one change at a time
+        # The token said admin; a change that waited for the lock may have ended that.
+        acting = await load_user(session, str(admin.id))
+        if acting is None or not acting.is_active or "admin" not in acting.roles:
+            raise Forbidden("You are no longer an active admin.")
         user = await session.get(User, user_id)
         if user is None:
             raise NotFound(f"User {user_id} not found.")

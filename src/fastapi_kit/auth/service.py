@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import secrets
 import time
@@ -231,15 +232,35 @@ class Auth:
 
     # --- tokens -----------------------------------------------------------------
 
-    def issue_tokens(self, user: UserProtocol, *, as_of: float | None = None) -> TokenPair:
+    async def now(self) -> float:
+        """The revocation store's clock: take it before reading a user to issue tokens.
+
+        Revocation cut-offs come from the same clock, so instances whose clocks
+        drift apart agree on which tokens a revocation covers. When the store
+        cannot be reached: 503 under ``fail_closed``, this process's clock (logged)
+        under ``fail_open``.
+
+        Raises:
+            ServiceUnavailable: The store is down and the policy is ``fail_closed``.
+        """
+        try:
+            return await self.revocation.now()
+        except RevocationStoreError as exc:
+            self._logger.warning("revocation_store_unavailable", error=str(exc))
+            if self.config.revocation_policy == "fail_closed":
+                raise self._unavailable() from exc
+            return time.time()
+
+    def issue_tokens(self, user: UserProtocol, *, as_of: float) -> TokenPair:
         """Issue a new token pair (a new family) for ``user``.
 
         Args:
             user: The user, as read from storage.
-            as_of: When ``user`` was read (``time.time()`` taken before the read);
-                now when ``None``. Revoking the user after a change covers every
-                token whose ``as_of`` precedes the revocation, so a login that read
-                the user before the change committed cannot keep its old access.
+            as_of: ``await auth.now()``, taken before ``user`` was read: the tokens'
+                ``iat``. A change to the user that revokes it afterwards covers
+                these tokens too, however late they are issued, so a login that
+                read the user before the change committed cannot keep the old
+                roles or an inactive account's access.
         """
         return self.tokens.issue_pair(str(user.id), user.roles, as_of=as_of)
 
@@ -265,7 +286,7 @@ class Auth:
             lookup: ``async (username) -> user | None``.
             on_rehash: ``async (user, new_hash)``, to store an upgraded hash.
         """
-        started = time.time()  # before the read: see ``issue_tokens``
+        started = await self.now()  # before the read: see ``issue_tokens``
         user = await lookup(username)
         if user is None:
             await self.hasher.verify(password, await self._dummy())
@@ -316,7 +337,7 @@ class Auth:
         claims = self.tokens.decode(refresh_token, "refresh")
         await self._check_not_revoked(claims)
         # The user first: a database that is down then leaves the token unused.
-        started = time.time()  # before the read: see ``issue_tokens``
+        started = await self.now()  # before the read: see ``issue_tokens``
         user = await self._load_active(load_user, claims.subject)
         try:
             first_use = await self.revocation.use_once(claims.token_id, claims.expires_at)
@@ -350,7 +371,8 @@ class Auth:
         the commit and issue their tokens after the revocation.
         """
         try:
-            await self.revocation.revoke_subject(subject, time.time(), self._family_expiry())
+            cutoff = await self.revocation.now()
+            await self.revocation.revoke_subject(subject, cutoff, self._family_expiry())
         except RevocationStoreError as exc:
             raise self._unavailable() from exc
 
@@ -379,7 +401,8 @@ class Auth:
         await self.revoke_user(subject)
         yield
         try:
-            await self.revoke_user(subject)
+            # Shielded: a request cancelled after its commit still ends the sessions.
+            await asyncio.shield(self.revoke_user(subject))
         except ServiceUnavailable:
             self._logger.error("user_revocation_after_change_failed", subject=subject)
             raise

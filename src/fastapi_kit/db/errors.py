@@ -4,9 +4,11 @@
   become 503 ``service_unavailable`` with ``Retry-After``.
 * Integrity errors (unique, foreign key, not null, check) become 409 ``conflict``,
   with a message the app may choose per constraint.
-* Data errors (SQLSTATE class 22: a value too long, out of range, or holding a
-  character the database refuses, such as NUL) become 422 ``validation_error``: the
-  input was well-formed JSON, but not storable.
+* Values the database refuses (SQLSTATE 22000 — asyncpg's own refusal of an
+  argument —, 22001, 22003, 22007, 22008, 22021, 22026, 22P02, 22P05, 2200N: too
+  long, out of range, unreadable as their type, or holding a character such as NUL)
+  become 422 ``validation_error``: the input was well-formed, but not storable. The
+  rest of class 22 (division by zero...) is the app's bug: a 500.
 * Anything else stays an unhandled exception: a generic 500, logged (without the
   statement's parameters: ``Database`` hides them unless ``echo`` is on).
 """
@@ -106,8 +108,12 @@ _PG_KEY_COLUMNS = re.compile(r"Key \((?P<columns>[^)]*)\)=")
 # SQLite result codes that mean "try again later", not "your SQL is wrong".
 _SQLITE_TRANSIENT = ("SQLITE_BUSY", "SQLITE_LOCKED")
 _SQLITE_UNAVAILABLE = ("SQLITE_IOERR", "SQLITE_CANTOPEN", "SQLITE_FULL", "SQLITE_NOMEM")
-# SQLSTATE class 22, "data exception": the values, not the statement or the server.
-_DATA_EXCEPTION = "22"
+# SQLSTATE class 22 ("data exception") where the value sent is at fault: too long,
+# out of range, unreadable as its type, or holding a character the database refuses.
+# Others of the class (division by zero, a bad regular expression) are the app's bugs.
+_UNSTORABLE_VALUES = frozenset(
+    {"22000", "22001", "22003", "22007", "22008", "22021", "22026", "22P02", "22P05", "2200N"}
+)
 
 
 def _sqlstate(error: Exception) -> str:
@@ -166,7 +172,7 @@ def translate_error(
             _DEFAULT_DETAILS[violation.kind],
         )
         return Conflict(detail)
-    if isinstance(error, sa_exc.DataError) or _sqlstate(error).startswith(_DATA_EXCEPTION):
+    if _sqlstate(error) in _UNSTORABLE_VALUES:
         return UnstorableValue(
             "A value cannot be stored: it is too long, out of range, or holds a "
             "character the database refuses."

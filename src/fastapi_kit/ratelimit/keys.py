@@ -35,23 +35,55 @@ def client_network(address: str, ipv6_prefix: int = DEFAULT_IPV6_PREFIX) -> str:
 
     One IPv6 client usually holds a whole ``/64`` (2^64 addresses), so keying by the
     full address would give it as many budgets. Addresses are normalised first, so
-    ``2001:0DB8::0001`` and ``2001:db8::1`` are one client; an IPv4-mapped address
-    (``::ffff:192.0.2.1``) is its IPv4 address; a zone (``%eth0``) is dropped.
-    Anything that is not an IP address (a Unix socket's peer) is returned lower-cased.
+    ``2001:0DB8::0001`` and ``2001:db8::1`` are one client. An IPv6 address that
+    carries an IPv4 client — IPv4-mapped (``::ffff:192.0.2.1``), NAT64
+    (``64:ff9b::192.0.2.1``), 6to4 (``2002:c000:201::``), Teredo — counts as that
+    IPv4 address, so neither one IPv4 client gets a budget per IPv6 spelling nor
+    every NAT64 client shares one. A zone (``%eth0``), brackets and a port are
+    dropped; anything else that is not an IP address (a Unix socket's peer) is
+    returned lower-cased.
 
     Args:
-        address: The client's address as the server reported it.
+        address: The client's address as the server or a proxy reported it.
         ipv6_prefix: Leading bits of an IPv6 address that name one client.
     """
-    try:
-        ip = ipaddress.ip_address(address.partition("%")[0])
-    except ValueError:
+    ip = _parse_address(address)
+    if ip is None:
         return address.lower()
     if isinstance(ip, ipaddress.IPv6Address):
-        if ip.ipv4_mapped is not None:
-            return str(ip.ipv4_mapped)
+        embedded = _embedded_ipv4(ip)
+        if embedded is not None:
+            return str(embedded)
         return str(ipaddress.IPv6Network((ip, ipv6_prefix), strict=False))
     return str(ip)
+
+
+def _parse_address(address: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    text = address.strip()
+    if text.startswith("["):  # [2001:db8::1] or [2001:db8::1]:443
+        text = text[1:].partition("]")[0]
+    elif text.count(":") == 1:  # 192.0.2.1:443
+        text = text.partition(":")[0]
+    try:
+        return ipaddress.ip_address(text.partition("%")[0])
+    except ValueError:
+        return None
+
+
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
+_IPV4_TRANSLATED = ipaddress.IPv6Network("::ffff:0:0:0/96")
+
+
+def _embedded_ipv4(ip: ipaddress.IPv6Address) -> ipaddress.IPv4Address | None:
+    if ip.ipv4_mapped is not None:
+        return ip.ipv4_mapped
+    if ip in _NAT64 or ip in _IPV4_TRANSLATED:
+        return ipaddress.IPv4Address(int(ip) & 0xFFFF_FFFF)
+    if ip.sixtofour is not None:
+        return ip.sixtofour
+    if ip.teredo is not None:
+        return ip.teredo[1]  # (server, client)
+    return None
 
 
 def client_ip(request: Request) -> str:

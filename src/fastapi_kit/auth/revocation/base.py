@@ -43,6 +43,15 @@ class TokenRevocationStore(Protocol):
         """Atomically mark ``token_id`` used; ``False`` if it already was (refresh reuse)."""
         ...
 
+    async def now(self) -> float:
+        """The store's clock, in seconds since the epoch.
+
+        Cut-offs (``revoke_subject``'s ``before``) and the issue times of tokens
+        compared with them are both read from it, so instances whose own clocks
+        drift apart still agree on which tokens a revocation covers.
+        """
+        ...
+
     async def ping(self) -> None:
         """Raise when the store cannot be reached (the readiness check)."""
         ...

@@ -66,5 +66,9 @@ class MemoryRevocationStore:
         self._put(key, 1, until)
         return True
 
+    async def now(self) -> float:
+        """This process's clock (the only one that reads these revocations)."""
+        return time.time()
+
     async def ping(self) -> None:
         """Memory is always reachable."""

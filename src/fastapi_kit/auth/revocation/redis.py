@@ -90,6 +90,14 @@ class RedisRevocationStore:
             raise RevocationStoreError(str(exc)) from exc
         return bool(first)
 
+    async def now(self) -> float:
+        """Redis's clock (``TIME``), the one every instance shares."""
+        try:
+            seconds, microseconds = await self.redis.time()
+        except (RedisError, OSError) as exc:
+            raise RevocationStoreError(str(exc)) from exc
+        return seconds + microseconds / 1_000_000
+
     async def ping(self) -> None:
         """Raise when Redis does not answer."""
         await self.redis.ping()
