@@ -341,6 +341,27 @@ async def test_instances_with_drifting_clocks_agree_on_what_a_revocation_covers(
     assert admin_only.status_code == 401
 
 
+@pytest.mark.parametrize("policy", ["fail_closed", "fail_open"])
+async def test_the_clock_follows_the_revocation_policy_when_the_store_is_down(
+    policy: str,
+) -> None:
+    class ClocklessStore(MemoryRevocationStore):
+        async def now(self) -> float:
+            raise RevocationStoreError("down")
+
+    config = AuthConfig(
+        signing_key=SigningKey("s" * 32),
+        claims_only=True,
+        revocation_policy=policy,  # type: ignore[arg-type]
+    )
+    auth = Auth(config, revocation=ClocklessStore())
+    if policy == "fail_closed":
+        with pytest.raises(ServiceUnavailable):
+            await auth.now()
+    else:
+        assert abs(await auth.now() - time.time()) < 1  # this process's clock
+
+
 async def test_revoking_user_needs_the_store_before_and_after_the_change() -> None:
     class FlakyStore(MemoryRevocationStore):
         def __init__(self, fail_on: int) -> None:

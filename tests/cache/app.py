@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
-from pydantic import BaseModel
+from pydantic import AliasChoices, BaseModel
 
 from fastapi_kit import Kit, KitSettings
 from fastapi_kit.auth import Auth, CurrentUser, MemoryRevocationStore
@@ -107,6 +107,13 @@ def make_app(world: World, redis_url: str | None = None) -> tuple[FastAPI, Auth,
     @app.get("/aliased")
     @cached(public=True)
     async def aliased(x: Annotated[str, Query(validation_alias="y")] = "none") -> dict[str, str]:
+        return {"x": x}
+
+    @app.get("/choices")
+    @cached(public=True)
+    async def choices(
+        x: Annotated[str, Query(validation_alias=AliasChoices("a", "b"))] = "none",
+    ) -> dict[str, str]:
         return {"x": x}
 
     @app.get("/raw")

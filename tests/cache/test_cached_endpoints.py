@@ -108,6 +108,7 @@ async def test_list_and_dependency_parameters_are_part_of_the_key() -> None:
     [
         ("/filtered", "q=a&limit=1", "q=b&limit=2"),  # a query parameter model
         ("/aliased", "y=1", "y=2"),  # read under its validation alias
+        ("/choices", "b=1", "b=2"),  # read under one of its alias choices
         ("/raw", "owner=alice", "owner=bob"),  # read by app code from the request
         ("/own-request", "lang=fr", "lang=de"),  # read by the endpoint from the request
     ],
