@@ -21,6 +21,7 @@ __all__ = (
     "count_active_admins",
     "ensure_admin",
     "find_by_email",
+    "is_active_admin",
     "load_user",
     "lock_account_changes",
     "normalize_email",
@@ -63,6 +64,11 @@ async def lock_account_changes(session: AsyncSession) -> None:
         await session.execute(select(func.pg_advisory_xact_lock(ACCOUNT_CHANGES_LOCK)))
     else:
         await session.execute(update(User).where(false()).values(is_active=User.is_active))
+
+
+def is_active_admin(user: User | None) -> bool:
+    """Whether ``user`` exists, is active and holds role ``admin``."""
+    return user is not None and user.is_active and "admin" in user.roles
 
 
 async def count_active_admins(session: AsyncSession, *, excluding: int | None = None) -> int:

@@ -19,6 +19,7 @@ from fastapi_kit.auth import (
     MemoryRevocationStore,
     RevocationStoreError,
     SigningKey,
+    TokenPair,
 )
 from fastapi_kit.errors import ServiceUnavailable
 from fastapi_kit.testing import app_client
@@ -266,12 +267,14 @@ async def test_a_refresh_without_any_user_loader_is_a_set_up_error() -> None:
         await auth.refresh(pair.refresh_token)
 
 
-async def test_a_login_that_read_the_user_before_a_change_gets_tokens_that_are_refused() -> None:
-    # The login reads the user, the change commits and revokes, then the login
-    # issues its tokens: they carry the old roles, so they must be refused.
-    directory = Directory()
-    app, auth = make_app(directory, claims_only=True)
-    await add_user(directory, auth, 1, roles=("admin",))
+async def login_racing_a_demotion(
+    directory: Directory, logging_in: Auth, demoting: Auth
+) -> TokenPair:
+    """User 1 logs in through ``logging_in`` while ``demoting`` demotes it from admin.
+
+    The login reads the user, the change commits and revokes, then the login
+    issues its tokens from what it read.
+    """
     read, changed = asyncio.Event(), asyncio.Event()
 
     async def lookup_then_wait(email: str) -> LoginUser | None:
@@ -283,13 +286,21 @@ async def test_a_login_that_read_the_user_before_a_change_gets_tokens_that_are_r
 
     async def demote() -> None:
         await read.wait()
-        async with auth.revoking_user("1"):
+        async with demoting.revoking_user("1"):
             directory.users[1].roles = frozenset({"user"})  # "committed"
         changed.set()
 
     pair, _ = await asyncio.gather(
-        auth.login("user1@example.com", PASSWORD, lookup_then_wait), demote()
+        logging_in.login("user1@example.com", PASSWORD, lookup_then_wait), demote()
     )
+    return pair
+
+
+async def test_a_login_that_read_the_user_before_a_change_gets_tokens_that_are_refused() -> None:
+    directory = Directory()
+    app, auth = make_app(directory, claims_only=True)
+    await add_user(directory, auth, 1, roles=("admin",))
+    pair = await login_racing_a_demotion(directory, auth, auth)
     assert pair.access.roles == {"admin"}  # issued after the revocation, from the old read
     async with app_client(app) as client:
         me = await client.get("/me", headers=bearer(pair.access_token))
@@ -301,15 +312,13 @@ async def test_a_login_that_read_the_user_before_a_change_gets_tokens_that_are_r
 async def test_instances_with_drifting_clocks_agree_on_what_a_revocation_covers(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    # Instance B's clock runs 30 s ahead. Its login reads the admin, A demotes the
-    # admin and revokes, then B issues its tokens: they must still be refused. The
-    # cut-off and the tokens' iat both come from the shared store's clock.
+    # Instance B's clock runs 30 s ahead; the cut-off and the tokens' iat both come
+    # from the shared store's clock, so B's racing login is still refused.
     directory = Directory()
     store = MemoryRevocationStore()  # shared, as Redis is
     instance_a, auth_a = make_app(directory, claims_only=True, revocation=store)
     _, auth_b = make_app(directory, claims_only=True, revocation=store)
     await add_user(directory, auth_a, 1, roles=("admin",))
-    read, changed = asyncio.Event(), asyncio.Event()
     real_time = time.time
 
     class AheadClock:
@@ -317,25 +326,10 @@ async def test_instances_with_drifting_clocks_agree_on_what_a_revocation_covers(
         def time() -> float:
             return real_time() + 30
 
-    async def lookup_then_wait(email: str) -> LoginUser | None:
-        user = await directory.lookup(email)
-        snapshot = None if user is None else replace(user)
-        read.set()
-        await changed.wait()
-        return snapshot
-
-    async def demote() -> None:
-        await read.wait()
-        async with auth_a.revoking_user("1"):
-            directory.users[1].roles = frozenset({"user"})
-        changed.set()
-
     with monkeypatch.context() as patched:
         patched.setattr(fastapi_kit.auth.service, "time", AheadClock)
         patched.setattr(fastapi_kit.auth.tokens, "time", AheadClock)
-        pair, _ = await asyncio.gather(
-            auth_b.login("user1@example.com", PASSWORD, lookup_then_wait), demote()
-        )
+        pair = await login_racing_a_demotion(directory, auth_b, auth_a)
     async with app_client(instance_a) as client:
         admin_only = await client.get("/editor", headers=bearer(pair.access_token))
     assert admin_only.status_code == 401

@@ -10,7 +10,12 @@ from sqlalchemy import select
 from fastapi_kit.auth import CurrentUser, require_role
 from fastapi_kit.db import MAX_OFFSET, DbSession, Page, Pagination, paginate
 from fastapi_kit.errors import Conflict, Forbidden, NotFound, problem_responses
-from todo_app.accounts import count_active_admins, load_user, lock_account_changes
+from todo_app.accounts import (
+    count_active_admins,
+    is_active_admin,
+    load_user,
+    lock_account_changes,
+)
 from todo_app.dependencies import AuthDep
 from todo_app.models import Todo, User
 from todo_app.schemas import AdminUserUpdate, TodoOut, UserOut
@@ -52,8 +57,7 @@ def admin_router(kit: Kit) -> APIRouter:
         """
         await lock_account_changes(session)  # until the commit: one change at a time
         # The token said admin; a change that waited for the lock may have ended that.
-        acting = await load_user(session, str(admin.id))
-        if acting is None or not acting.is_active or "admin" not in acting.roles:
+        if not is_active_admin(await load_user(session, str(admin.id))):
             raise Forbidden("You are no longer an active admin.")
         user = await session.get(User, user_id)
         if user is None:
@@ -66,7 +70,7 @@ def admin_router(kit: Kit) -> APIRouter:
         }
         if not changed:
             return UserOut.model_validate(user)
-        was_admin = user.is_active and "admin" in user.roles
+        was_admin = is_active_admin(user)
         stays_admin = changes.get("is_active", user.is_active) and "admin" in changes.get(
             "roles", user.roles
         )

@@ -8,6 +8,7 @@ anyone else changes nothing.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import ipaddress
 from collections.abc import Awaitable, Callable
@@ -70,6 +71,9 @@ def _parse_address(address: str) -> ipaddress.IPv4Address | ipaddress.IPv6Addres
         return None
 
 
+#: ``client_network`` for the request path: a client's next requests skip the parsing.
+_network_of = functools.lru_cache(maxsize=4096)(client_network)
+
 _NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 _IPV4_TRANSLATED = ipaddress.IPv6Network("::ffff:0:0:0/96")
 
@@ -94,7 +98,7 @@ def client_ip(request: Request) -> str:
     """
     limiter = request.scope.get("state", {}).get(RATE_LIMITER_STATE_KEY)
     prefix = limiter.ipv6_prefix if isinstance(limiter, RateLimiter) else DEFAULT_IPV6_PREFIX
-    return f"ip:{client_network(get_remote_address(request), prefix)}"
+    return f"ip:{_network_of(get_remote_address(request), prefix)}"
 
 
 async def user_or_ip(request: Request) -> str:
