@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import Iterator
 
 import pytest
@@ -12,6 +13,15 @@ from helpers import LogCapture
 from services import postgres_server, postgres_url, redis_server, redis_url
 
 __all__ = ("postgres_server", "postgres_url", "redis_server", "redis_url")
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _outside_the_checkout(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """Run from an empty directory: a developer's ``.env`` or ``todo.db`` stays out of tests."""
+    checkout = os.getcwd()
+    os.chdir(tmp_path_factory.mktemp("cwd"))
+    yield
+    os.chdir(checkout)
 
 
 @pytest.fixture(autouse=True)

@@ -22,7 +22,7 @@ def main(argv: list[str] | None = None) -> None:
     url = Settings().database_url
     assert url is not None  # noqa: S101  # it has a default
     if arguments.command == "migrate":
-        upgrade(url.get_secret_value())
+        print(f"database at revision {upgrade(url.get_secret_value())}, the newest")  # noqa: T201
     else:
         revision(url.get_secret_value(), arguments.message)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Self
 
 from pydantic import EmailStr, Field, SecretStr, model_validator
+from pydantic_settings import SettingsConfigDict
 
 from fastapi_kit import KitSettings
 
@@ -14,9 +15,12 @@ __all__ = ("Settings",)
 class Settings(KitSettings):
     """Read from the environment (``DATABASE_URL``, ``REDIS_URL``, ``SECRET_KEY``...).
 
-    Unknown or invalid values stop the service at start-up with a message naming
-    the variable.
+    A ``.env`` file in the working directory is read too (``.env.example`` lists
+    every variable); the environment wins over it. Unknown or invalid values, in
+    either, stop the service at start-up with a message naming the variable.
     """
+
+    model_config = SettingsConfigDict(env_file=".env")
 
     database_url: SecretStr | None = Field(
         SecretStr("sqlite+aiosqlite:///./todo.db"),

@@ -194,7 +194,8 @@ class Kit:
         """Set up authentication from the settings and return it.
 
         Tokens are signed with ``SECRET_KEY`` (HS256); unset, a random key is made
-        for this process, with a warning: tokens then die with the process and do
+        for this process, with a warning when the app starts (``secret_key_missing``,
+        logged once logging is configured): tokens then die with the process and do
         not work across instances. Revocations live in Redis when ``REDIS_URL`` is
         set (shared by every instance), in memory otherwise.
 
@@ -209,12 +210,10 @@ class Kit:
         settings = self.settings
         secret = settings.secret_key
         if secret is None:
-            structlog.get_logger("fastapi_kit.auth").warning(
-                "secret_key_missing",
-                detail="SECRET_KEY is not set: signing tokens with a random key for this "
-                "process only; set it when running several instances or restarting.",
-            )
             secret = SecretStr(secrets.token_urlsafe(48))
+            # Said when the app starts, not now: by then `install` has configured
+            # logging, so this warning is in the format log collectors expect.
+            self.add_lifespan(_warn_random_secret_key)
         config = AuthConfig.from_settings(
             settings.model_copy(update={"secret_key": secret}), claims_only=claims_only
         )
@@ -335,6 +334,17 @@ class Kit:
                 yield state or None
 
         app.router.lifespan_context = lifespan
+
+
+@asynccontextmanager
+async def _warn_random_secret_key(_app: FastAPI) -> AsyncIterator[None]:
+    structlog.get_logger("fastapi_kit.auth").warning(
+        "secret_key_missing",
+        detail="SECRET_KEY is not set: signing tokens with a random key for this "
+        "process only, so tokens die at restart and fail on other instances. "
+        "Set SECRET_KEY to at least 32 random bytes.",
+    )
+    yield
 
 
 def _freeze_startup_heap() -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ec
@@ -12,19 +14,36 @@ from fastapi_kit import Kit, KitSettings
 from fastapi_kit.auth import Auth, AuthConfig, CurrentUser, SigningKey, TokenService
 from fastapi_kit.errors import install_error_handlers
 from fastapi_kit.testing import app_client, auth_headers
-from helpers import LogCapture, client_for
+from helpers import LogCapture, client_for, flush_logs
 
 
 async def test_without_a_secret_key_use_auth_signs_with_a_random_key_and_warns(
     logs: LogCapture,
 ) -> None:
-    first = Kit(KitSettings()).use_auth(claims_only=True)
+    kit = Kit(KitSettings())
+    first = kit.use_auth(claims_only=True)
     second = Kit(KitSettings()).use_auth(claims_only=True)
     assert first.config.signing_key.secret != second.config.signing_key.secret
     assert len(first.config.signing_key.secret) >= 32
-    [warning] = logs.named("secret_key_missing")[:1]
+    assert logs.named("secret_key_missing") == []  # said when the app starts
+    app = kit.install(FastAPI(), logging=False)
+    async with app.router.lifespan_context(app):
+        [warning] = logs.named("secret_key_missing")
     assert warning["level"] == "warning"
     assert first.config.signing_key.secret.decode() not in logs.text
+
+
+async def test_the_random_key_warning_comes_in_the_configured_log_format(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    kit = Kit(KitSettings(log_format="json"))
+    kit.use_auth(claims_only=True)
+    app = kit.install(FastAPI())
+    async with app.router.lifespan_context(app):
+        pass
+    flush_logs()
+    first_line = capsys.readouterr().out.splitlines()[0]
+    assert json.loads(first_line)["event"] == "secret_key_missing"
 
 
 def test_a_verify_only_public_key_checks_tokens_it_cannot_issue() -> None:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from pydantic import ValidationError
+from pydantic import SecretStr, ValidationError
 from sqlalchemy import func, inspect, select
 from todo_app_helpers import (
     ADMIN_EMAIL,
@@ -30,6 +30,8 @@ from fastapi_kit.auth import hash_password
 from fastapi_kit.db import Database
 from helpers import flush_logs
 from todo_app.accounts import ensure_admin
+from todo_app.main import create_app
+from todo_app.migrations import NotMigrated
 from todo_app.models import User
 from todo_app.settings import Settings
 
@@ -168,6 +170,7 @@ def test_the_migrate_command_creates_the_schema(tmp_path: Path) -> None:
     for _ in range(2):  # a second run has nothing to do
         result = migrate_command(DATABASE_URL=url)
         assert result.returncode == 0, result.stderr
+        assert result.stdout == "database at revision 0001, the newest\n"
     from sqlalchemy import create_engine
 
     engine = create_engine(f"sqlite:///{tmp_path / 'fresh.db'}")
@@ -176,6 +179,16 @@ def test_the_migrate_command_creates_the_schema(tmp_path: Path) -> None:
     finally:
         engine.dispose()
     assert {"users", "todos", "alembic_version"} <= tables
+
+
+async def test_the_app_refuses_to_start_on_a_database_that_was_not_migrated(
+    tmp_path: Path,
+) -> None:
+    url = SecretStr(f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}")
+    app = create_app(Settings(database_url=url, secret_key=SecretStr("k" * 40)))
+    with pytest.raises(NotMigrated, match=r"has no tables.*python -m todo_app migrate"):
+        async with app.router.lifespan_context(app):
+            pass
 
 
 def test_a_bad_setting_stops_the_command_with_its_name(tmp_path: Path) -> None:
