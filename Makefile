@@ -13,7 +13,7 @@ PORT ?= 8000
 # Console logs for humans, unless the environment or .env asks for another format.
 CONSOLE_LOGS := if [ -z "$${LOG_FORMAT:-}" ] && ! grep -qsE '^\s*(export\s+)?LOG_FORMAT=' .env; \
 	then export LOG_FORMAT=console; fi;
-say = @printf '\033[1m==> %s\033[0m\n' $(1)
+SAY := @printf '\033[1m==> %s\033[0m\n'
 
 .PHONY: help install migrate run dev test lint format docs docs-serve bench dist clean
 
@@ -29,32 +29,32 @@ $(RUN_STAMP): pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { \
 		echo "fastapi-kit needs Python >= 3.11; $(PYTHON) is $$($(PYTHON) -V 2>&1)." \
 			"Try: make $(MAKECMDGOALS) PYTHON=python3.12" >&2; exit 1; }
-	$(call say,"creating the virtualenv $(VENV) with $$($(PYTHON) -V)")
+	$(SAY) "creating the virtualenv $(VENV) with $$($(PYTHON) -V)"
 	@$(PYTHON) -m venv $(VENV)
 	@$(PY) -m pip install --quiet --upgrade "pip>=25.1"
-	$(call say,"installing fastapi-kit (editable) and what the example app needs to serve")
+	$(SAY) "installing fastapi-kit (editable) and what the example app needs to serve"
 	@$(PY) -m pip install --progress-bar on -e ".[all]" --group example
 	@touch $(RUN_STAMP)
 
 $(DEV_STAMP): $(RUN_STAMP)
-	$(call say,"installing the dev tools: pytest, ruff, mypy, mkdocs, build")
+	$(SAY) "installing the dev tools: pytest, ruff, mypy, mkdocs, build"
 	@$(PY) -m pip install --progress-bar on --group dev
 	@touch $(DEV_STAMP)
 
 install: $(DEV_STAMP) migrate ## Create .venv with the kit, the example app and the dev tools
 
 migrate: $(RUN_STAMP) ## Migrate the example app's database (DATABASE_URL, default ./todo.db)
-	$(call say,"migrating the example app's database")
+	$(SAY) "migrating the example app's database"
 	@$(PY) -m todo_app migrate
 
 run: migrate ## Migrate and serve the example app on $(HOST):$(PORT) (SQLite + memory by default)
-	$(call say,"serving the example app on http://$(HOST):$(PORT) (API docs at /docs; Ctrl+C stops)")
+	$(SAY) "serving the example app on http://$(HOST):$(PORT) (API docs at /docs; Ctrl+C stops)"
 	@$(CONSOLE_LOGS) \
 	exec $(VENV)/bin/uvicorn todo_app.main:app --host $(HOST) --port $(PORT) \
 		--no-proxy-headers --no-access-log
 
 dev: migrate ## Serve the example app with auto-reload (fastapi dev) on $(HOST):$(PORT)
-	$(call say,"serving with auto-reload on http://$(HOST):$(PORT) (Ctrl+C stops)")
+	$(SAY) "serving with auto-reload on http://$(HOST):$(PORT) (Ctrl+C stops)"
 	@$(CONSOLE_LOGS) \
 	exec $(VENV)/bin/fastapi dev --host $(HOST) --port $(PORT) --no-proxy-headers \
 		--reload-dir src --reload-dir examples
