@@ -133,6 +133,7 @@ PUBLIC = {
         "OptionalUser",
         "PasswordHasher",
         "PasswordLoginForm",
+        "PasswordLoginRequest",
         "PasswordPolicy",
         "PermissionRequirement",
         "RedisRevocationStore",

@@ -15,6 +15,7 @@ from fastapi import APIRouter, FastAPI
 from fastapi_kit import Kit
 from fastapi_kit.auth import RolePolicy
 from todo_app.accounts import ensure_admin
+from todo_app.migrations import check_schema
 from todo_app.routers.admin import admin_router
 from todo_app.routers.auth import auth_router
 from todo_app.routers.todos import todos_router
@@ -27,6 +28,14 @@ if TYPE_CHECKING:
 __all__ = ("create_app",)
 
 API_PREFIX = "/api/v1"
+#: The descriptions of the routers' tags in the OpenAPI document (the kit describes
+#: ``health`` itself).
+OPENAPI_TAGS = [
+    {"name": "auth", "description": "Registration, logins (tokens or cookie), refresh, logout."},
+    {"name": "users", "description": "The authenticated user's own account."},
+    {"name": "todos", "description": "Your todos: create, read, change, delete, list."},
+    {"name": "admin", "description": "Every user's todos and account changes (role `admin`)."},
+]
 
 
 # --8<-- [start:create_app]
@@ -47,6 +56,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         # The kit's lifespan has started the database (and Redis) by now.
+        await check_schema(database)
         if settings.admin_email is not None and settings.admin_password is not None:
             await ensure_admin(
                 database, settings.admin_email, settings.admin_password.get_secret_value()
@@ -57,6 +67,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         title="Todo API",
         version="1.0.0",
         summary="The fastapi-kit example service.",
+        openapi_tags=OPENAPI_TAGS,
         lifespan=lifespan,
     )
     api = APIRouter(prefix=API_PREFIX)

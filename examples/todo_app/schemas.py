@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import unicodedata
 from datetime import datetime
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -62,11 +62,34 @@ Description = Annotated[str, Field(max_length=2000), AfterValidator(_description
 #: An optional field of a partial update: left out is fine, ``null`` is not.
 Optional = BeforeValidator(_not_null)
 
+# The examples of the OpenAPI document (/docs): one account, one of its todos.
+_USER: dict[str, Any] = {
+    "id": 42,
+    "email": "alice@example.com",
+    "roles": ["user"],
+    "is_active": True,
+    "created_at": "2025-01-15T09:30:00.123456Z",
+}
+_TODO: dict[str, Any] = {
+    "id": 7,
+    "title": "Buy oat milk",
+    "description": "Two cartons, unsweetened.",
+    "done": False,
+    "owner_id": 42,
+    "created_at": "2025-01-15T09:31:12.654321Z",
+    "updated_at": "2025-01-15T09:31:12.654321Z",
+}
+
 
 class Registration(BaseModel):
     """A new account: any email once (case-insensitively), a password that is not common."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"email": "alice@example.com", "password": "correct-horse-battery-staple"}]
+        },
+    )
 
     email: EmailStr = Field(max_length=320)
     password: Annotated[str, AfterValidator(validate_password)] = Field(
@@ -77,7 +100,17 @@ class Registration(BaseModel):
 class RefreshRequest(BaseModel):
     """A refresh token to exchange for a new pair."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [
+                {
+                    "refresh_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiI0MiIsInR5"
+                    "cGUiOiJyZWZyZXNoIn0.Xw2R8pT5vM1nQ7bK4yH9cJ6eL3aF0sD2gZ8uV5iN1oE"
+                }
+            ]
+        },
+    )
 
     refresh_token: str = Field(min_length=1, max_length=4096)
 
@@ -85,7 +118,7 @@ class RefreshRequest(BaseModel):
 class UserOut(BaseModel):
     """An account as the API shows it."""
 
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [_USER]})
 
     id: int
     email: str
@@ -97,7 +130,12 @@ class UserOut(BaseModel):
 class TodoCreate(BaseModel):
     """A new todo."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={
+            "examples": [{"title": "Buy oat milk", "description": "Two cartons, unsweetened."}]
+        },
+    )
 
     title: Title
     description: Description = ""
@@ -107,7 +145,10 @@ class TodoCreate(BaseModel):
 class TodoUpdate(BaseModel):
     """A partial update: only the fields sent change; none may be ``null``."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"done": True}, {"title": "Buy oat milk and bread"}]},
+    )
 
     title: Annotated[Title | None, Optional] = None
     description: Annotated[Description | None, Optional] = None
@@ -117,7 +158,7 @@ class TodoUpdate(BaseModel):
 class TodoOut(BaseModel):
     """A todo as the API shows it."""
 
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [_TODO]})
 
     id: int
     title: str
@@ -131,7 +172,10 @@ class TodoOut(BaseModel):
 class AdminUserUpdate(BaseModel):
     """What an admin may change of an account; either ends its current sessions."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(
+        extra="forbid",
+        json_schema_extra={"examples": [{"roles": ["user", "admin"]}, {"is_active": False}]},
+    )
 
     roles: Annotated[list[Role] | None, Optional, Field(max_length=10)] = None
     is_active: Annotated[bool | None, Optional] = None

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import pytest
+from pydantic import BaseModel, ConfigDict
 
 from db.app import make_app
 from db.models import Owner, Widget
-from fastapi_kit.db import MAX_OFFSET, Database
+from fastapi_kit.db import MAX_OFFSET, Database, Page
 from fastapi_kit.testing import app_client
 
 
@@ -67,3 +68,18 @@ async def test_the_largest_offset_is_accepted(database: Database) -> None:
     async with app_client(make_app(database)) as client:
         response = await client.get("/widgets", params={"offset": MAX_OFFSET, "limit": 100})
     assert response.json() == {"items": [], "total": 0, "limit": 100, "offset": MAX_OFFSET}
+
+
+def test_a_page_schema_shows_a_page_of_its_items_example() -> None:
+    class Shown(BaseModel):
+        model_config = ConfigDict(json_schema_extra={"examples": [{"id": 1}, {"id": 2}]})
+        id: int
+
+    class Plain(BaseModel):
+        id: int
+
+    example = {"items": [{"id": 1}], "total": 1, "limit": 20, "offset": 0}
+    assert Page[Shown].model_json_schema()["examples"] == [example]
+    Page[Shown].model_validate(example)
+    assert "examples" not in Page[Plain].model_json_schema()
+    assert "examples" not in Page[int].model_json_schema()

@@ -8,7 +8,7 @@ import pytest
 from fastapi import FastAPI
 
 from fastapi_kit.errors import install_error_handlers
-from fastapi_kit.health import ReadinessChecks, health_router
+from fastapi_kit.health import ReadinessChecks, add_health_routes, health_router
 from helpers import LogCapture, client_for
 
 
@@ -121,3 +121,16 @@ def test_routes_are_documented(path: str) -> None:
     assert schema["paths"][path]["get"]["summary"]
     if path == "/readyz":
         assert "503" in schema["paths"][path]["get"]["responses"]
+
+
+def test_the_health_tag_is_described_unless_the_app_describes_it() -> None:
+    app = FastAPI(openapi_tags=[{"name": "todos", "description": "Todos."}])
+    add_health_routes(app, ReadinessChecks())
+    tags = app.openapi()["tags"]
+    assert [tag["name"] for tag in tags] == ["todos", "health"]
+    assert tags[1]["description"].startswith("Liveness and readiness probes")
+    assert app.openapi()["paths"]["/readyz"]["get"]["tags"] == ["health"]
+
+    own = FastAPI(openapi_tags=[{"name": "health", "description": "Probes."}])
+    add_health_routes(own, ReadinessChecks())
+    assert own.openapi()["tags"] == [{"name": "health", "description": "Probes."}]

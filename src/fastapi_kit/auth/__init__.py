@@ -1,16 +1,18 @@
 """Authentication and RBAC: passwords, JWT access/refresh tokens, current user, roles.
 
-::
+For example:
 
-    from fastapi_kit.auth import CurrentUser, require_role
-
-
-    @app.get("/users/me")
-    async def me(user: CurrentUser) -> dict[str, str]: ...
+```python
+from fastapi_kit.auth import CurrentUser, require_role
 
 
-    @app.get("/admin/stats", dependencies=[Depends(require_role("admin"))])
-    async def stats() -> dict[str, int]: ...
+@app.get("/users/me")
+async def me(user: CurrentUser) -> dict[str, str]: ...
+
+
+@app.get("/admin/stats", dependencies=[Depends(require_role("admin"))])
+async def stats() -> dict[str, int]: ...
+```
 """
 
 from __future__ import annotations
@@ -25,7 +27,7 @@ from fastapi_kit.auth.dependencies import (
     get_optional_user,
     require_same_origin,
 )
-from fastapi_kit.auth.forms import PasswordLoginForm
+from fastapi_kit.auth.forms import PasswordLoginForm, PasswordLoginRequest
 from fastapi_kit.auth.passwords import (
     CryptContextHasher,
     PasswordHasher,
@@ -62,6 +64,7 @@ __all__ = (
     "OptionalUser",
     "PasswordHasher",
     "PasswordLoginForm",
+    "PasswordLoginRequest",
     "PasswordPolicy",
     "PermissionRequirement",
     "RedisRevocationStore",

@@ -5,7 +5,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from fastapi_kit._openapi import dependency_calls, documented_routes, operations_of
-from fastapi_kit.errors import Forbidden, NotAuthenticated, problem_responses
+from fastapi_kit.errors import (
+    PROBLEM_JSON,
+    CSRFFailed,
+    Forbidden,
+    NotAuthenticated,
+    problem_responses,
+)
 
 if TYPE_CHECKING:
     from fastapi import FastAPI
@@ -34,7 +40,6 @@ def describe_security(
         password_flow["tokenUrl"] = token_url
         schemes["SessionCookie"] = {"type": "apiKey", "in": "cookie", "name": cookie_name}
     unauthorized = problem_responses(NotAuthenticated)
-    forbidden = problem_responses(Forbidden)
     for route in documented_routes(app):
         calls = list(dependency_calls(route.dependant))
         requirements = [call for call in calls if isinstance(call, _Requirement)]
@@ -45,11 +50,22 @@ def describe_security(
             operation.setdefault("security", []).append({"SessionCookie": []})
             responses = operation.setdefault("responses", {})
             responses.setdefault("401", unauthorized[401])
+            needed = " and ".join(requirement.describe() for requirement in requirements)
             if requirements or unsafe:
-                responses.setdefault("403", forbidden[403])
+                responses.setdefault("403", _forbidden(needed))
             if requirements:
-                needed = " and ".join(requirement.describe() for requirement in requirements)
                 note = f"**Requires** {needed}."
                 operation["description"] = "\n\n".join(
                     part for part in (operation.get("description"), note) if part
                 )
+
+
+def _forbidden(needed: str) -> dict[str, Any]:
+    """The 403 response: a role or permission ``needed``, or else the CSRF check."""
+    response = problem_responses(Forbidden)[403]
+    media = response["content"][PROBLEM_JSON]
+    if needed:
+        media["example"]["detail"] = f"Requires {needed}."
+    else:
+        media["example"] = problem_responses(CSRFFailed)[403]["content"][PROBLEM_JSON]["example"]
+    return response

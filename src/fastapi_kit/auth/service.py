@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 import structlog
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import JSONResponse
 
 from fastapi_kit._asgi import USER_ID_STATE_KEY, get_header, scope_state
@@ -55,6 +55,21 @@ _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 class TokenResponse(BaseModel):
     """The body of a successful login or refresh (OAuth2 token response)."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiI0MiIsInR5"
+                    "cGUiOiJhY2Nlc3MifQ.k3Cv1W4sZ5hQ9yTq2o8Bf0uE7rXnL6mDpA1gJ4cS9wY",
+                    "refresh_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiI0MiIsInR5"
+                    "cGUiOiJyZWZyZXNoIn0.Xw2R8pT5vM1nQ7bK4yH9cJ6eL3aF0sD2gZ8uV5iN1oE",
+                    "token_type": "bearer",
+                    "expires_in": 900,
+                }
+            ]
+        }
+    )
+
     access_token: str = Field(description="Send as `Authorization: Bearer <token>`.")
     refresh_token: str = Field(description="Exchange at the refresh route; usable once.")
     token_type: str = Field("bearer", description="Always `bearer`.")
@@ -64,11 +79,13 @@ class TokenResponse(BaseModel):
 class Auth:
     """Authentication for one app: tokens, revocation, passwords, sessions.
 
-    ::
+    For example:
 
-        auth = Auth(AuthConfig(signing_key=SigningKey(secret)), user_loader=load_user)
-        app = FastAPI(lifespan=auth.lifespan)
-        auth.install(app)
+    ```python
+    auth = Auth(AuthConfig(signing_key=SigningKey(secret)), user_loader=load_user)
+    app = FastAPI(lifespan=auth.lifespan)
+    auth.install(app)
+    ```
 
     With ``Kit``, ``kit.use_auth(user_loader=...)`` builds it from the settings.
 
@@ -380,11 +397,13 @@ class Auth:
     async def revoking_user(self, subject: str) -> AsyncIterator[None]:
         """End every session of ``subject`` around a change to the user; commit inside.
 
-        ::
+        For example:
 
-            async with auth.revoking_user(str(user.id)):
-                user.roles = ["user"]
-                await session.commit()
+        ```python
+        async with auth.revoking_user(str(user.id)):
+            user.roles = ["user"]
+            await session.commit()
+        ```
 
         Revokes before the block (so a revocation store that is down stops the
         change with a 503 before anything is written) and again after it, once

@@ -20,14 +20,26 @@ ItemT = TypeVar("ItemT")
 MAX_OFFSET = 2**31 - 1
 
 
+def _page_examples(schema: dict[str, Any], cls: type) -> None:
+    """Give ``Page[Item]``'s schema an example page when ``Item``'s schema has examples."""
+    args = getattr(cls, "__pydantic_generic_metadata__", {}).get("args", ())
+    item = args[0] if len(args) == 1 else None
+    if not (isinstance(item, type) and issubclass(item, BaseModel)):
+        return
+    examples = item.model_json_schema(mode="serialization").get("examples")
+    if examples:
+        schema["examples"] = [{"items": examples[:1], "total": 1, "limit": 20, "offset": 0}]
+
+
 class Page(BaseModel, Generic[ItemT]):
     """One page of results: ``{items, total, limit, offset}``.
 
     Use ``Page[TodoOut]`` as a route's ``response_model``; ``items`` may be ORM
-    objects, converted through ``TodoOut``'s ``from_attributes``.
+    objects, converted through ``TodoOut``'s ``from_attributes``. When ``TodoOut``'s
+    JSON schema has ``examples``, ``Page[TodoOut]``'s has a page of the first one.
     """
 
-    model_config = ConfigDict(from_attributes=True)
+    model_config = ConfigDict(from_attributes=True, json_schema_extra=_page_examples)
 
     items: list[ItemT]
     total: int = Field(ge=0, description="Items matching the query, on every page.")

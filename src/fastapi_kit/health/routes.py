@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from fastapi import APIRouter, FastAPI, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.responses import Response
 
+from fastapi_kit._openapi import add_openapi_processor
 from fastapi_kit.errors import (
     ABOUT_BLANK,
     ProblemTypes,
@@ -21,9 +22,15 @@ if TYPE_CHECKING:
 
 __all__ = ("HealthStatus", "ReadinessStatus", "add_health_routes", "health_router")
 
+#: The OpenAPI tag of both probes, and its description.
+_TAG = "health"
+_TAG_DESCRIPTION = "Liveness and readiness probes, for orchestrators and load balancers."
+
 
 class HealthStatus(BaseModel):
     """The liveness answer."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"status": "ok"}]})
 
     status: str = Field("ok", examples=["ok"])
 
@@ -34,6 +41,10 @@ _HEALTHY_BODY = HealthStatus().model_dump_json().encode()
 
 class ReadinessStatus(BaseModel):
     """The readiness answer: every check passed."""
+
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"status": "ok", "checks": {"database": "ok"}}]}
+    )
 
     status: str = Field("ok", examples=["ok"])
     checks: dict[str, str] = Field(examples=[{"database": "ok", "redis": "ok"}])
@@ -83,7 +94,8 @@ def add_health_routes(
       ``timeout`` for the failed ones, for a readiness probe.
 
     Registering on the app itself (as ``Kit`` does) rather than through an included
-    router spares FastAPI a level of routing on every probe.
+    router spares FastAPI a level of routing on every probe; on an app, the routes'
+    ``health`` tag also gets a description in OpenAPI, unless ``openapi_tags`` has one.
 
     Args:
         app: The application or router to add the routes to.
@@ -117,7 +129,7 @@ def add_health_routes(
         methods=["GET"],
         summary="Liveness probe",
         response_model=HealthStatus,
-        tags=["health"],
+        tags=[_TAG],
     )
     app.add_api_route(
         readiness_path,
@@ -126,5 +138,17 @@ def add_health_routes(
         summary="Readiness probe",
         response_model=ReadinessStatus,
         responses=problem_responses(ServiceUnavailable),
-        tags=["health"],
+        tags=[_TAG],
     )
+    if isinstance(app, FastAPI):
+        add_openapi_processor(app, "health", _describe_tag)
+
+
+def _describe_tag(document: dict[str, Any]) -> None:
+    """Describe the ``health`` tag in ``document``, unless the app already does."""
+    tags: list[dict[str, Any]] = document.setdefault("tags", [])
+    for tag in tags:
+        if tag.get("name") == _TAG:
+            tag["description"] = tag.get("description") or _TAG_DESCRIPTION
+            return
+    tags.append({"name": _TAG, "description": _TAG_DESCRIPTION})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from fastapi_kit._openapi import dependency_calls, documented_routes, operations_of
-from fastapi_kit.errors import problem_responses
+from fastapi_kit.errors import PROBLEM_JSON, problem_responses
 from fastapi_kit.ratelimit.dependencies import Limit, RateLimitExceeded
 
 if TYPE_CHECKING:
@@ -16,11 +16,13 @@ __all__ = ("describe_limits",)
 
 def describe_limits(app: FastAPI, document: dict[str, Any]) -> None:
     """Give every rate-limited operation of ``app`` its 429 response and its limits."""
-    too_many = problem_responses(RateLimitExceeded)[429]
     for route in documented_routes(app):
         limits = [call for call in dependency_calls(route.dependant) if isinstance(call, Limit)]
         if not limits:
             continue
+        too_many = problem_responses(RateLimitExceeded)[429]
+        example = too_many["content"][PROBLEM_JSON]["example"]
+        example["detail"] = f"Rate limit exceeded: {limits[0].items[0]}."
         note = f"**Rate limited**: {'; '.join(found.describe() for found in limits)}."
         for operation in operations_of(document, route):
             operation.setdefault("responses", {}).setdefault("429", too_many)
