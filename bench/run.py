@@ -3,7 +3,15 @@
 Run it with ``make bench`` (``BENCH_ARGS="--quick"`` for a smoke run) or directly::
 
     .venv/bin/python bench/run.py [--duration S] [--connections N] [--rounds N]
-                                  [--scenario NAME ...] [--json PATH] [--quick]
+                                  [--scenario NAME ...] [--json PATH] [--chart PATH]
+                                  [--quick]
+
+``--chart docs/images/benchmarks.svg`` also keeps the results it draws beside the
+chart (``docs/images/benchmarks.json``); to redraw the chart after changing how it
+is drawn, without measuring again::
+
+    .venv/bin/python bench/run.py --from-json docs/images/benchmarks.json \
+                                  --chart docs/images/benchmarks.svg
 
 A *scenario* compares one or more *candidate* contenders with a *baseline*
 contender and states the lowest acceptable throughput ratio candidate/baseline.
@@ -67,7 +75,7 @@ from dataclasses import asdict, dataclass, field
 from html import escape
 from importlib import metadata
 from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import redis
 
@@ -541,7 +549,16 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--json", type=Path, metavar="PATH", help="also write raw results")
     parser.add_argument(
-        "--chart", type=Path, metavar="PATH", help="also write the ratios as an SVG chart"
+        "--chart",
+        type=Path,
+        metavar="PATH",
+        help="also write the ratios as an SVG chart, and its data beside it (PATH with .json)",
+    )
+    parser.add_argument(
+        "--from-json",
+        type=Path,
+        metavar="PATH",
+        help="measure nothing: report the results saved in PATH (by --json or --chart)",
     )
     parser.add_argument("--quick", action="store_true", help="smoke run: --duration 3 --rounds 1")
     return parser.parse_args(argv)
@@ -1056,12 +1073,18 @@ def target_cell(summary: Summary) -> str:
     return f"{target} {'✓' if summary.passed else '✗'}"
 
 
-def table_row(summary: Summary) -> str:
-    """Return the markdown table row for ``summary``."""
+def table_row(summary: Summary, *, first: bool = True) -> str:
+    """Return the markdown table row for ``summary``.
+
+    Args:
+        summary: The contender's results.
+        first: Whether it is its scenario's first row: the others leave the scenario
+            cell empty, so that a scenario's title is printed once.
+    """
     label = summary.contender.label + (" (baseline)" if summary.is_baseline else "")
     flag = " ⚠" if any(r.wrk.error_count for r in summary.runs) else ""
     cells = [
-        summary.scenario.title,
+        summary.scenario.title if first else "",
         label,
         f"{summary.requests_per_s:,.0f}{flag}",
         format_ms(summary.p99_ms),
@@ -1075,13 +1098,13 @@ def table_row(summary: Summary) -> str:
 def render_table(summaries: Sequence[Summary]) -> str:
     """Return the markdown table of all summaries."""
     lines = [
-        (
-            "| scenario | contender | requests/s | p99 latency | server CPU per request "
-            "| ratio vs baseline | target |"
-        ),
-        "|---|---|---|---|---|---|---|",
+        "| scenario | contender | requests/s | p99 latency | CPU per request | ratio | target |",
+        "|---|---|--:|--:|--:|--:|---|",
     ]
-    lines.extend(table_row(summary) for summary in summaries)
+    lines.extend(
+        table_row(summary, first=index == 0 or summaries[index - 1].scenario != summary.scenario)
+        for index, summary in enumerate(summaries)
+    )
     return "\n".join(lines)
 
 
@@ -1223,25 +1246,124 @@ def report(config: BenchConfig, env: Mapping[str, object], runs: Sequence[Run]) 
         The exit status: 1 when a measurement had errors, else 0.
     """
     summaries = [s for scenario in config.scenarios for s in summarize(scenario, runs)]
+    print_report(env, summaries, error_lines(runs))
+    status = 1 if any(r.wrk.error_count for r in runs) else 0
+    data = json.dumps(results_json(env, summaries), indent=2) + "\n"
+    outputs = [(config.json_path, data), (config.chart_path, render_chart(summaries))]
+    if config.chart_path is not None:  # what the chart is drawn from, to redraw it later
+        outputs.append((chart_data_path(config.chart_path), data))
+    return max(status, write_outputs(outputs))
+
+
+def print_report(
+    env: Mapping[str, object], summaries: Sequence[Summary], errors: Sequence[str]
+) -> None:
+    """Print the table, the environment line, then ``errors`` and the verdicts."""
     print(render_table(summaries))
     print()
     print(environment_line(env))
-    problems = error_lines(runs) + verdict_lines(summaries)
+    problems = [*errors, *verdict_lines(summaries)]
     if problems:
         print()
         print("\n".join(problems))
-    status = 1 if any(r.wrk.error_count for r in runs) else 0
-    outputs = [(config.json_path, json.dumps(results_json(env, summaries), indent=2) + "\n")]
-    outputs.append((config.chart_path, render_chart(summaries)))
+
+
+def write_outputs(outputs: Sequence[tuple[Path | None, str]]) -> int:
+    """Write each text to its path (``None``: not asked for); 1 when one fails, else 0."""
+    status = 0
     for path, text in outputs:
         if path is None:
             continue
         try:
-            path.write_text(text)
+            path.write_text(text, encoding="utf-8")
         except OSError as exc:
             print(f"cannot write {path}: {exc}", file=sys.stderr)
             status = 1
     return status
+
+
+def chart_data_path(chart_path: Path) -> Path:
+    """Return where the results a chart is drawn from are kept: beside it, as JSON."""
+    return chart_path.with_suffix(".json")
+
+
+def load_results(
+    path: Path, wanted: Sequence[str] | None = None
+) -> tuple[dict[str, object], list[Summary]]:
+    """Read results written by ``results_json`` back as summaries.
+
+    Scenarios and contenders are rebuilt from the saved titles, labels and targets, so
+    old results stay readable when ``SCENARIOS`` changes; the saved medians and ratios
+    are used as they are (results may keep no runs to compute them from).
+
+    Args:
+        path: A file written by ``--json`` or ``--chart``.
+        wanted: Only these scenarios (``--scenario``); all when ``None``.
+
+    Returns:
+        The environment and one summary per saved contender, in the saved order.
+    """
+    data = json.loads(path.read_text(encoding="utf-8"))
+    groups: dict[str, list[dict[str, Any]]] = {}
+    for item in data["results"]:
+        if wanted is None or item["scenario"] in wanted:
+            groups.setdefault(item["scenario"], []).append(item)
+    summaries: list[Summary] = []
+    for name, items in groups.items():
+        contenders = {
+            item["contender"]: Contender(key=item["contender"], label=item["label"], app="")
+            for item in items
+        }
+        [baseline] = [contenders[item["contender"]] for item in items if item["baseline"]]
+        targeted = [item for item in items if item["target_ratio"] is not None]
+        scenario = Scenario(
+            name=name,
+            title=items[0]["title"],
+            baseline=baseline,
+            candidates=tuple(contenders[item["contender"]] for item in targeted),
+            target_ratio=targeted[0]["target_ratio"] if targeted else None,
+            informational=tuple(
+                contenders[item["contender"]]
+                for item in items
+                if not item["baseline"] and item["target_ratio"] is None
+            ),
+        )
+        summaries.extend(
+            Summary(
+                scenario=scenario,
+                contender=contenders[item["contender"]],
+                runs=tuple(Run(**{**run, "wrk": WrkResult(**run["wrk"])}) for run in item["runs"]),
+                requests_per_s=item["median_requests_per_s"],
+                p99_ms=item["median_p99_ms"],
+                cpu_us_per_request=item["median_cpu_us_per_request"],
+                ratio=item["ratio"],
+                errors=item["errors"],
+            )
+            for item in items
+        )
+    return data["environment"], summaries
+
+
+def report_saved(args: argparse.Namespace) -> int:
+    """Print the report of saved results and write ``--chart``/``--json`` from them.
+
+    Args:
+        args: From ``parse_args``, with ``from_json`` set.
+
+    Returns:
+        The exit status: 1 when the results cannot be read, had errors (as the run
+        that measured them reported), or an output cannot be written; else 0.
+    """
+    try:
+        env, summaries = load_results(args.from_json, args.scenario)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        print(f"cannot read results from {args.from_json}: {exc!r}", file=sys.stderr)
+        return 1
+    print_report(env, summaries, error_lines([run for s in summaries for run in s.runs]))
+    status = 1 if any(s.errors for s in summaries) else 0
+    data = json.dumps(results_json(env, summaries), indent=2) + "\n"
+    chart = render_chart(summaries)
+    return max(status, write_outputs([(args.json, data), (args.chart, chart)]))
 
 
 def render_chart(summaries: Sequence[Summary]) -> str:
@@ -1249,49 +1371,69 @@ def render_chart(summaries: Sequence[Summary]) -> str:
 
     The line at 1.0 is the baseline; a target, where there is one, is a tick on the
     bar's row, and the bar is green when the target is met, red when it is missed.
+
+    Each row's label sits on its own line above the bar, so the chart stays narrow
+    enough to be shown near its natural size in the docs' content column (about
+    700 px): its text then reads at about the size of the page's own small print.
+    The background is opaque, for the docs' dark scheme.
     """
     rows = [summary for summary in summaries if not summary.is_baseline]
-    width, label_width, row_height, top = 1200, 640, 26, 30
-    scale_max = max([1.0, *(s.ratio for s in rows), *(s.target or 0 for s in rows)]) * 1.1
-    bar_width = width - label_width - 70
+    labels = [escape(f"{s.scenario.title}: {s.contender.label}") for s in rows]
+    font, pad, value_room = 14, 12, 48  # value_room: for the number after the longest bar
+    # Wide enough for the longest label (sans-serif averages well under 0.55 em a character).
+    longest = max((len(f"{s.scenario.title}: {s.contender.label}") for s in rows), default=0)
+    width = max(560, round(longest * font * 0.55) + 2 * pad)
+    scale_max = max([1.0, *(s.ratio for s in rows), *(s.target or 0 for s in rows)]) * 1.05
+    bar_width = width - 2 * pad - value_room
+    label_height, bar_height, gap = font + 6, 18, 12
+    row_height = label_height + bar_height + gap
+    top = pad + font + 14  # below the title
 
     def x(ratio: float) -> float:
-        return label_width + bar_width * ratio / scale_max
+        return pad + bar_width * ratio / scale_max
 
-    height = top + row_height * len(rows) + 20
+    height = top + row_height * len(rows) + font + 8
     parts = [
         (
             f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" '
-            f'font-family="sans-serif" font-size="11">'
+            f'viewBox="0 0 {width} {height}" style="background-color: #ffffff" '
+            f'font-family="Helvetica, Arial, sans-serif" font-size="{font}" fill="#1f1f1f">'
         ),
         (
-            f'<text x="{label_width}" y="18">throughput relative to the baseline of each '
-            "scenario (requests/s)</text>"
+            f'<text x="{pad}" y="{pad + font}" font-weight="bold">Throughput relative to the '
+            "baseline of each scenario (requests/s)</text>"
         ),
     ]
-    for index, summary in enumerate(rows):
-        y = top + index * row_height
+    for index, (summary, label) in enumerate(zip(rows, labels, strict=True)):
+        y = top + index * row_height  # the label's line, then the bar
+        bar_y = y + label_height
         color = "#7a8ca3" if summary.target is None else "#2e8b57" if summary.passed else "#c0392b"
-        label = escape(f"{summary.scenario.title}: {summary.contender.label}")
         parts += [
-            f'<text x="{label_width - 8}" y="{y + 16}" text-anchor="end">{label}</text>',
+            f'<text x="{pad}" y="{y + font}">{label}</text>',
             (
-                f'<rect x="{label_width}" y="{y + 4}" width="{x(summary.ratio) - label_width:.1f}" '
-                f'height="{row_height - 8}" fill="{color}"/>'
+                f'<rect x="{pad}" y="{bar_y}" width="{x(summary.ratio) - pad:.1f}" '
+                f'height="{bar_height}" fill="{color}"/>'
             ),
-            f'<text x="{x(summary.ratio) + 4:.1f}" y="{y + 16}">{summary.ratio:.2f}</text>',
+            (  # past the bar, the baseline and the target tick, so that none crosses it
+                f'<text x="{x(max(summary.ratio, 1.0, summary.target or 0)) + 6:.1f}" '
+                f'y="{bar_y + bar_height - 4}" font-weight="bold">{summary.ratio:.2f}</text>'
+            ),
         ]
+        parts.append(  # the baseline, across the bar only: the label stays clear
+            f'<line x1="{x(1.0):.1f}" x2="{x(1.0):.1f}" y1="{bar_y - 3}" '
+            f'y2="{bar_y + bar_height + 3}" stroke="black" stroke-dasharray="3 2"/>'
+        )
         if summary.target is not None:
             parts.append(
-                f'<line x1="{x(summary.target):.1f}" x2="{x(summary.target):.1f}" y1="{y + 1}" '
-                f'y2="{y + row_height - 1}" stroke="black" stroke-width="2"/>'
+                f'<line x1="{x(summary.target):.1f}" x2="{x(summary.target):.1f}" '
+                f'y1="{bar_y - 3}" y2="{bar_y + bar_height + 3}" stroke="black" stroke-width="3"/>'
             )
+    bottom = top + row_height * len(rows) - gap
     parts += [
         (
-            f'<line x1="{x(1.0):.1f}" x2="{x(1.0):.1f}" y1="{top}" y2="{height - 16}" '
-            'stroke="black" stroke-dasharray="4 3"/>'
+            f'<text x="{x(1.0):.1f}" y="{bottom + 4 + font}" text-anchor="middle">'
+            "1.0 = baseline</text>"
         ),
-        f'<text x="{x(1.0):.1f}" y="{height - 4}" text-anchor="middle">1.0 = baseline</text>',
         "</svg>",
     ]
     return "\n".join(parts) + "\n"
@@ -1307,6 +1449,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         The exit status (see the module docstring).
     """
     args = parse_args(argv)
+    if args.from_json is not None:
+        return report_saved(args)
     wrk = shutil.which("wrk")
     if wrk is None:
         print(WRK_MISSING, file=sys.stderr)

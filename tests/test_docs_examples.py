@@ -389,3 +389,15 @@ def test_every_test_the_threat_model_names_exists() -> None:
         source = (ROOT / path).read_text()
         for name in re.findall(r"`(test_\w+)`", names):
             assert f"def {name}(" in source, f"{path}::{name}"
+
+
+def test_diagrams_are_pictures_the_site_serves_itself() -> None:
+    for page in (ROOT / "docs").rglob("*.md"):
+        assert "```mermaid" not in page.read_text(), f"{page.name} needs mermaid.js from a CDN"
+    sources = sorted((ROOT / "docs" / "diagrams").glob("*.mmd"))
+    assert sources
+    for source in sources:
+        picture = ROOT / "docs" / "images" / f"{source.stem}.svg"
+        svg = picture.read_text()
+        assert "<foreignObject" not in svg, f"{picture.name}'s labels would be blank in an <img>"
+        assert any(f"images/{picture.name}" in p.read_text() for p in (ROOT / "docs").glob("*.md"))

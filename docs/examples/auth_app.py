@@ -1,5 +1,7 @@
 """Authentication and RBAC with Kit: register, log in, refresh, log out, roles."""
 
+# --8<-- [start:app]
+# --8<-- [start:imports]
 from dataclasses import dataclass, field
 from typing import Annotated
 
@@ -23,6 +25,7 @@ from fastapi_kit.auth import (
 from fastapi_kit.errors import Conflict
 
 
+# --8<-- [end:imports]
 @dataclass
 class User:
     """The app's own user model: the kit only reads id, roles, is_active, password_hash."""
@@ -64,8 +67,10 @@ auth = kit.use_auth(
 app = kit.install(FastAPI())
 AuthDep = Annotated[Auth, Depends(get_auth)]
 # --8<-- [end:setup]
+# --8<-- [end:app]
 
 
+# --8<-- [start:routes]
 class Signup(BaseModel):
     """A registration: the password must pass the policy (8..128, not common)."""
 
@@ -79,7 +84,6 @@ class RefreshIn(BaseModel):
     refresh_token: str
 
 
-# --8<-- [start:routes]
 @app.post("/auth/register", status_code=201)
 async def register(body: Signup) -> dict[str, object]:
     """Create an account."""
@@ -118,6 +122,7 @@ async def me(user: CurrentUser) -> dict[str, object]:
     return {"id": user.id, "roles": sorted(user.roles)}
 
 
+# --8<-- [start:roles]
 @app.get("/admin/stats", dependencies=[Depends(require_role("admin"))])
 async def stats() -> dict[str, int]:
     """Admins only: as a dependency."""
@@ -137,6 +142,7 @@ async def reports() -> list[str]:
     return ["2026-q3"]
 
 
+# --8<-- [end:roles]
 # --8<-- [start:revoking]
 @app.post("/admin/users/{user_id}/roles", status_code=204)
 @require_role("admin")

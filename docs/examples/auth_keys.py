@@ -18,10 +18,8 @@ old_public_pem = old_key.public_key().public_bytes(
     serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
 )
 
-# --8<-- [start:rotation]
 config = AuthConfig(
     signing_key=SigningKey(pem(new_key), "ES256", kid="2026-06"),  # signs new tokens
     verification_keys=(SigningKey(old_public_pem, "ES256", kid="2026-01"),),  # still checked
 )
-# --8<-- [end:rotation]
 tokens = TokenService(config)

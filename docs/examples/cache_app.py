@@ -1,5 +1,6 @@
 """Caching with Kit: per-user endpoint caching, invalidation, ETags, function caching."""
 
+# --8<-- [start:app]
 from fastapi import FastAPI, Request
 from pydantic import BaseModel
 
@@ -21,7 +22,6 @@ class Note(BaseModel):
     text: str
 
 
-# --8<-- [start:endpoints]
 @app.get("/notes")
 @cached(ttl=60, tags=["notes:{user_id}"])  # per user: one user never sees another's entry
 async def list_notes(user: CurrentUser) -> list[str]:
@@ -51,7 +51,7 @@ async def count_notes(user: CurrentUser) -> dict[str, int]:
     return {"count": len(NOTES.get(str(user.id), []))}
 
 
-# --8<-- [end:endpoints]
+# --8<-- [end:app]
 
 
 # --8<-- [start:functions]

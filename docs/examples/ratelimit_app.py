@@ -11,7 +11,6 @@ kit = Kit(KitSettings())  # REDIS_URL set: one budget across every instance
 limiter = kit.use_rate_limit()  # Redis unreachable: requests go through (on_error="open")
 app = FastAPI()
 
-# --8<-- [start:routes]
 # RATE_LIMIT_DEFAULT for every route of the router: one budget per user (per address
 # when anonymous), shared by all of them.
 api = APIRouter(prefix="/api", dependencies=[Depends(kit.default_rate_limit)])
@@ -48,5 +47,4 @@ async def token(
     return {"username": username}
 
 
-# --8<-- [end:routes]
 kit.install(app)

@@ -52,11 +52,13 @@ LifespanHook: TypeAlias = Callable[[FastAPI], AbstractAsyncContextManager[Mappin
 class Kit:
     """Compose the kit's building blocks onto a FastAPI app.
 
-    ::
+    For example:
 
-        kit = Kit(KitSettings())
-        app = FastAPI()
-        kit.install(app)
+    ```python
+    kit = Kit(KitSettings())
+    app = FastAPI()
+    kit.install(app)
+    ```
 
     ``install`` configures logging, installs the problem+json error handlers, adds
     ``/healthz`` and ``/readyz``, serves ``/docs`` and ``/redoc`` with local, pinned

@@ -59,9 +59,11 @@ class PasswordPolicy:
 def validate_password(password: str) -> str:
     """Check ``password`` against the default policy; for pydantic's ``AfterValidator``.
 
-    ::
+    For example:
 
-        Password = Annotated[str, AfterValidator(validate_password)]
+    ```python
+    Password = Annotated[str, AfterValidator(validate_password)]
+    ```
 
     Raises:
         ValueError: The password is too short, too long or too common.

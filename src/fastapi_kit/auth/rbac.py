@@ -1,14 +1,16 @@
 """Role-based access control: ``require_role`` and ``require_permission``.
 
-Both work as a dependency and as a decorator::
+Both work as a dependency and as a decorator:
 
-    @app.get("/admin/stats", dependencies=[Depends(require_role("admin"))])
-    async def stats() -> dict[str, int]: ...
+```python
+@app.get("/admin/stats", dependencies=[Depends(require_role("admin"))])
+async def stats() -> dict[str, int]: ...
 
 
-    @app.get("/admin/report")
-    @require_role("admin", "auditor")  # any of the listed roles
-    async def report(user: CurrentUser) -> dict[str, str]: ...
+@app.get("/admin/report")
+@require_role("admin", "auditor")  # any of the listed roles
+async def report(user: CurrentUser) -> dict[str, str]: ...
+```
 
 Missing or invalid credentials give 401; an authenticated user without the role
 gets 403 ``forbidden``.
@@ -41,12 +43,14 @@ __all__ = (
 class RolePolicy:
     """Role hierarchy and role-to-permission mapping of an app.
 
-    ::
+    For example:
 
-        RolePolicy(
-            hierarchy={"admin": ["editor"], "editor": ["user"]},  # admin includes editor...
-            permissions={"editor": ["todos:write"], "user": ["todos:read"]},
-        )
+    ```python
+    RolePolicy(
+        hierarchy={"admin": ["editor"], "editor": ["user"]},  # admin includes editor...
+        permissions={"editor": ["todos:write"], "user": ["todos:read"]},
+    )
+    ```
 
     Args:
         hierarchy: For each role, the roles it includes (transitively).

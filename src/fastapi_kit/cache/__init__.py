@@ -1,19 +1,21 @@
 """Caching: per-user safe endpoint caching, function memoisation, tags, ETags.
 
-::
+For example:
 
-    from fastapi_kit.cache import cached, invalidate
-
-
-    @app.get("/todos")
-    @cached(ttl=60, tags=["todos:{user_id}"])
-    async def list_todos(user: CurrentUser, session: DbSession) -> list[TodoOut]: ...
+```python
+from fastapi_kit.cache import cached, invalidate
 
 
-    @app.post("/todos")
-    async def create(request: Request, user: CurrentUser, ...) -> TodoOut:
-        ...
-        await invalidate(request, [f"todos:{user.id}"])
+@app.get("/todos")
+@cached(ttl=60, tags=["todos:{user_id}"])
+async def list_todos(user: CurrentUser, session: DbSession) -> list[TodoOut]: ...
+
+
+@app.post("/todos")
+async def create(request: Request, user: CurrentUser, ...) -> TodoOut:
+    ...
+    await invalidate(request, [f"todos:{user.id}"])
+```
 """
 
 from __future__ import annotations

@@ -112,11 +112,13 @@ class CachePlan:
 class Cache:
     """Response and function caching on one backend.
 
-    ::
+    For example:
 
-        cache = Cache(MemoryCache(), default_ttl=60)  # or RedisCache(redis)
-        app = FastAPI(lifespan=cache.lifespan)
-        cache.install(app)
+    ```python
+    cache = Cache(MemoryCache(), default_ttl=60)  # or RedisCache(redis)
+    app = FastAPI(lifespan=cache.lifespan)
+    cache.install(app)
+    ```
 
     With ``Kit``, ``kit.use_cache()`` builds it (Redis when ``REDIS_URL`` is set) and
     installs it. Endpoints use [`cached`][fastapi_kit.cache.cached]; writes call

@@ -1,16 +1,18 @@
 """Database access: an async engine, one session per request, errors as problems.
 
-::
+For example:
 
-    from fastapi import FastAPI
-    from fastapi_kit.db import Database, DbSession
+```python
+from fastapi import FastAPI
+from fastapi_kit.db import Database, DbSession
 
-    database = Database("sqlite+aiosqlite:///./app.db")
-    app = FastAPI(lifespan=database.lifespan)
+database = Database("sqlite+aiosqlite:///./app.db")
+app = FastAPI(lifespan=database.lifespan)
 
 
-    @app.get("/users/{user_id}")
-    async def get_user(user_id: int, session: DbSession) -> dict[str, str]: ...
+@app.get("/users/{user_id}")
+async def get_user(user_id: int, session: DbSession) -> dict[str, str]: ...
+```
 """
 
 from __future__ import annotations

@@ -32,14 +32,16 @@ DATABASE_STATE_KEY = "fastapi_kit.database"
 class Database:
     """An async SQLAlchemy engine with the session handling a web app needs.
 
-    ::
+    For example:
 
-        database = Database("postgresql+asyncpg://app@db/app")
-        app = FastAPI(lifespan=database.lifespan)  # or: Kit installs it for you
+    ```python
+    database = Database("postgresql+asyncpg://app@db/app")
+    app = FastAPI(lifespan=database.lifespan)  # or: Kit installs it for you
 
 
-        @app.post("/todos")
-        async def create(session: DbSession) -> ...: ...
+    @app.post("/todos")
+    async def create(session: DbSession) -> ...: ...
+    ```
 
     * Sessions come from ``async_sessionmaker(expire_on_commit=False)``: objects stay
       readable after the commit, without lazy loads.
@@ -144,10 +146,12 @@ class Database:
 
         Anything raised inside rolls back; the session is always closed. Database
         errors are raised as API errors (503, 409) from the original exception.
-        For scripts, start-up tasks and tests::
+        For scripts, start-up tasks and tests:
 
-            async with database.transaction() as session:
-                session.add(User(email="admin@example.com"))
+        ```python
+        async with database.transaction() as session:
+            session.add(User(email="admin@example.com"))
+        ```
 
         A session is not safe for concurrent use: give each task of an
         ``asyncio.gather`` its own ``transaction()``.

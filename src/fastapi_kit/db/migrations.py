@@ -1,11 +1,13 @@
 """Alembic with the async engine: call ``run_migrations`` from your ``env.py``.
 
-Your ``migrations/env.py`` becomes::
+Your ``migrations/env.py`` becomes:
 
-    from fastapi_kit.db.migrations import run_migrations
-    from myapp.models import Base
+```python
+from fastapi_kit.db.migrations import run_migrations
+from myapp.models import Base
 
-    run_migrations(Base.metadata)
+run_migrations(Base.metadata)
+```
 
 It reads the URL from ``DATABASE_URL`` (or ``sqlalchemy.url`` in ``alembic.ini``),
 runs online migrations through the async driver, offline ones (``--sql``) as plain

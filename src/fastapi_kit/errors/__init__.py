@@ -1,17 +1,19 @@
 """The error envelope: RFC 9457 problem+json for every error response.
 
-Use it alone::
+Use it alone:
 
-    from fastapi import FastAPI
-    from fastapi_kit.errors import NotFound, install_error_handlers
+```python
+from fastapi import FastAPI
+from fastapi_kit.errors import NotFound, install_error_handlers
 
-    app = FastAPI()
-    install_error_handlers(app)
+app = FastAPI()
+install_error_handlers(app)
 
 
-    @app.get("/todos/{todo_id}")
-    async def get_todo(todo_id: int) -> dict[str, int]:
-        raise NotFound(f"Todo {todo_id} not found")
+@app.get("/todos/{todo_id}")
+async def get_todo(todo_id: int) -> dict[str, int]:
+    raise NotFound(f"Todo {todo_id} not found")
+```
 """
 
 from __future__ import annotations

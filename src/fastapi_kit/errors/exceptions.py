@@ -5,28 +5,32 @@ code's ``title`` at class level (the problem's ``title`` when problem types are 
 [`ProblemTypes`][fastapi_kit.errors.ProblemTypes]); raise one anywhere in a request and
 the handlers installed by
 [`install_error_handlers`][fastapi_kit.errors.install_error_handlers] render it as
-``application/problem+json``::
+``application/problem+json``:
 
-    APIError                       500  internal_error   (base class)
-    ├── BadRequest                 400  bad_request
-    ├── NotAuthenticated           401  not_authenticated
-    │   ├── InvalidToken           401  invalid_token
-    │   └── InvalidCredentials     401  invalid_credentials
-    ├── Forbidden                  403  forbidden
-    │   └── CSRFFailed             403  csrf_failed
-    ├── NotFound                   404  not_found
-    ├── MethodNotAllowed           405  method_not_allowed
-    ├── Conflict                   409  conflict
-    ├── PayloadTooLarge            413  payload_too_large
-    ├── ValidationFailed           422  validation_error
-    ├── RateLimited                429  rate_limited
-    └── ServiceUnavailable         503  service_unavailable
+```text
+APIError                       500  internal_error   (base class)
+├── BadRequest                 400  bad_request
+├── NotAuthenticated           401  not_authenticated
+│   ├── InvalidToken           401  invalid_token
+│   └── InvalidCredentials     401  invalid_credentials
+├── Forbidden                  403  forbidden
+│   └── CSRFFailed             403  csrf_failed
+├── NotFound                   404  not_found
+├── MethodNotAllowed           405  method_not_allowed
+├── Conflict                   409  conflict
+├── PayloadTooLarge            413  payload_too_large
+├── ValidationFailed           422  validation_error
+├── RateLimited                429  rate_limited
+└── ServiceUnavailable         503  service_unavailable
+```
 
-Apps subclass these to add their own codes::
+Apps subclass these to add their own codes:
 
-    class TodoLimitReached(Conflict):
-        code = "todo_limit_reached"
-        title = "Todo limit reached"
+```python
+class TodoLimitReached(Conflict):
+    code = "todo_limit_reached"
+    title = "Todo limit reached"
+```
 """
 
 from __future__ import annotations

@@ -1,13 +1,15 @@
 """Health endpoints: ``/healthz`` for liveness, ``/readyz`` running registered checks.
 
-Use it alone::
+Use it alone:
 
-    from fastapi import FastAPI
-    from fastapi_kit.health import ReadinessChecks, health_router
+```python
+from fastapi import FastAPI
+from fastapi_kit.health import ReadinessChecks, health_router
 
-    checks = ReadinessChecks()
-    app = FastAPI()
-    app.include_router(health_router(checks))
+checks = ReadinessChecks()
+app = FastAPI()
+app.include_router(health_router(checks))
+```
 """
 
 from __future__ import annotations

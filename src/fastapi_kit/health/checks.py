@@ -20,10 +20,12 @@ class ReadinessChecks:
     """The set of probes behind ``/readyz``.
 
     Building blocks register theirs (the database block adds ``database``, the Redis
-    backends add ``redis``); apps add their own::
+    backends add ``redis``); apps add their own:
 
-        checks = ReadinessChecks()
-        checks.add("search", search_client.ping, timeout=1.0)
+    ```python
+    checks = ReadinessChecks()
+    checks.add("search", search_client.ping, timeout=1.0)
+    ```
 
     Args:
         default_timeout: Seconds each probe may take unless it names its own.

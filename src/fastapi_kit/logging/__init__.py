@@ -1,13 +1,15 @@
 """Structured logging: JSON or console output, request ids, access log, redaction.
 
-Use it alone::
+Use it alone:
 
-    from fastapi import FastAPI
-    from fastapi_kit.logging import RequestContextMiddleware, configure_logging
+```python
+from fastapi import FastAPI
+from fastapi_kit.logging import RequestContextMiddleware, configure_logging
 
-    configure_logging(format="json", level="INFO")
-    app = FastAPI()
-    app.add_middleware(RequestContextMiddleware)
+configure_logging(format="json", level="INFO")
+app = FastAPI()
+app.add_middleware(RequestContextMiddleware)
+```
 """
 
 from __future__ import annotations

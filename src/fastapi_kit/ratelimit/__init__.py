@@ -1,18 +1,20 @@
 """Rate limiting: slowapi's vocabulary on ``limits``' asyncio counters.
 
-::
+For example:
 
-    from fastapi import Depends
-    from fastapi_kit.ratelimit import limit
-
-
-    @app.post("/reports", dependencies=[Depends(limit("10/minute"))])
-    async def create_report() -> dict[str, str]: ...
+```python
+from fastapi import Depends
+from fastapi_kit.ratelimit import limit
 
 
-    @app.get("/search")
-    @limit("30/minute;500/hour", key=client_ip)
-    async def search(q: str) -> list[str]: ...
+@app.post("/reports", dependencies=[Depends(limit("10/minute"))])
+async def create_report() -> dict[str, str]: ...
+
+
+@app.get("/search")
+@limit("30/minute;500/hour", key=client_ip)
+async def search(q: str) -> list[str]: ...
+```
 """
 
 from __future__ import annotations

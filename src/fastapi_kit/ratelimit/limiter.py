@@ -80,12 +80,14 @@ class WindowState:
 class RateLimiter:
     """Rate-limit counters and the policy for when they cannot be reached.
 
-    ::
+    For example:
 
-        limiter = RateLimiter()  # in process memory
-        limiter = RateLimiter.from_redis(redis)  # shared by every instance
-        app = FastAPI(lifespan=limiter.lifespan)
-        limiter.install(app)
+    ```python
+    limiter = RateLimiter()  # in process memory
+    limiter = RateLimiter.from_redis(redis)  # shared by every instance
+    app = FastAPI(lifespan=limiter.lifespan)
+    limiter.install(app)
+    ```
 
     Counters use ``limits``' sliding-window counter, through its asyncio storages:
     a request fits when the current window's count plus the previous window's,

@@ -1,13 +1,15 @@
 """HTTP hardening: security headers, allowed hosts, CORS, body limit, proxy headers, docs.
 
-Each piece is a pure ASGI middleware usable on its own::
+Each piece is a pure ASGI middleware usable on its own:
 
-    from fastapi import FastAPI
-    from fastapi_kit.security import BodySizeLimitMiddleware, SecurityHeadersMiddleware
+```python
+from fastapi import FastAPI
+from fastapi_kit.security import BodySizeLimitMiddleware, SecurityHeadersMiddleware
 
-    app = FastAPI()
-    app.add_middleware(BodySizeLimitMiddleware, max_body_size=1024 * 1024)
-    app.add_middleware(SecurityHeadersMiddleware)
+app = FastAPI()
+app.add_middleware(BodySizeLimitMiddleware, max_body_size=1024 * 1024)
+app.add_middleware(SecurityHeadersMiddleware)
+```
 """
 
 from __future__ import annotations

@@ -27,10 +27,12 @@ def override_current_user(app: FastAPI, user: UserProtocol | None) -> Iterator[N
     all see ``user`` (``None``: every request is anonymous, so protected routes
     answer 401). The app's previous override, if any, comes back on exit.
 
-    ::
+    For example:
 
-        with override_current_user(app, TokenUser(id="1", roles=frozenset({"admin"}))):
-            response = await client.get("/admin/stats")
+    ```python
+    with override_current_user(app, TokenUser(id="1", roles=frozenset({"admin"}))):
+        response = await client.get("/admin/stats")
+    ```
     """
     overrides = app.dependency_overrides
     missing = object()

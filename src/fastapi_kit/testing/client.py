@@ -45,10 +45,12 @@ async def app_client(
 
     Like a server, it runs the lifespan around the client's use and hands each
     request the lifespan state, so ``DbSession`` and other lifespan-started
-    resources work in tests::
+    resources work in tests:
 
-        async with app_client(create_app()) as client:
-            response = await client.get("/todos")
+    ```python
+    async with app_client(create_app()) as client:
+        response = await client.get("/todos")
+    ```
 
     Args:
         app: The application.
