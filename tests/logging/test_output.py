@@ -100,3 +100,14 @@ def test_a_record_that_cannot_be_formatted_never_raises_into_the_app(
     configure_logging("json", "INFO", stream=io.StringIO(), cache_loggers=False)
     logging.getLogger("library").warning("%d apples", "not a number")  # broken %-args
     assert "Logging error" in capsys.readouterr().err
+
+
+async def test_a_stdlib_record_writes_out_at_once_with_what_was_pending() -> None:
+    stream = io.StringIO()
+    configure_logging("json", "INFO", stream=stream, cache_loggers=False)
+    structlog.get_logger().info("pending")
+    logging.getLogger("uvicorn.error").info("Application shutdown complete.")
+    # No loop turn has run: a process that dies now (uvicorn re-raising SIGTERM) has
+    # still written both lines.
+    events = [line.split('"event": "')[1].split('"')[0] for line in stream.getvalue().splitlines()]
+    assert events == ["pending", "Application shutdown complete."]

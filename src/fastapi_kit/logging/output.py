@@ -26,6 +26,12 @@ class LineWriter:
     worker threads) every line is written and flushed at once. A line is never held
     past the loop turn it was logged in.
 
+    Records of the standard library's loggers (uvicorn, SQLAlchemy, your own) go
+    through ``write_now``: they are
+    rare, and some are a process's last words. Uvicorn logs "Application shutdown
+    complete" and then re-raises the SIGTERM it caught, which ends the process
+    before the loop turns again.
+
     Args:
         file: The text stream to write to.
     """
@@ -48,6 +54,14 @@ class LineWriter:
             if len(self._pending) > 1:
                 return  # the flush for this turn is already scheduled
         loop.call_soon(self.flush)
+
+    def write_now(self, message: str) -> None:
+        """Write the lines collected so far, then ``message``, at once."""
+        with self._lock:
+            self._pending.append(message)
+            self._pending.append("")  # the final newline
+            lines, self._pending = self._pending, []
+            self._write("\n".join(lines))
 
     def flush(self) -> None:
         """Write out the lines collected so far."""
@@ -74,7 +88,7 @@ class _WriterHandler(logging.Handler):
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
-            self._writer.msg(self.format(record))
+            self._writer.write_now(self.format(record))
         except Exception:  # noqa: BLE001  # logging must never raise into the app
             self.handleError(record)
 
