@@ -13,7 +13,8 @@ PORT ?= 8000
 # Console logs for humans, unless the environment or .env asks for another format.
 CONSOLE_LOGS := if [ -z "$${LOG_FORMAT:-}" ] && ! grep -qsE '^\s*(export\s+)?LOG_FORMAT=' .env; \
 	then export LOG_FORMAT=console; fi;
-SAY := @printf '\033[1m==> %s\033[0m\n'
+# One line per step, in bold on a terminal.
+SAY := @printf "$$([ -t 1 ] && printf '\033[1m')==> %s$$([ -t 1 ] && printf '\033[0m')\n"
 
 .PHONY: help install migrate run dev test lint format docs docs-serve bench dist clean
 
@@ -26,9 +27,13 @@ help: ## List the targets
 # and FastAPI's CLI. The dev tools (pytest, mypy, mkdocs...) come with the first
 # `make test`, `lint`, `docs`, `bench` or `install`.
 $(RUN_STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null || { echo "$(PYTHON) not found: fastapi-kit needs" \
+		"Python >= 3.11; name yours with PYTHON=, e.g. make $(MAKECMDGOALS) PYTHON=python3.12" >&2; \
+		exit 1; }
 	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' || { \
-		echo "fastapi-kit needs Python >= 3.11; $(PYTHON) is $$($(PYTHON) -V 2>&1)." \
-			"Try: make $(MAKECMDGOALS) PYTHON=python3.12" >&2; exit 1; }
+		echo "fastapi-kit needs Python >= 3.11, and $(PYTHON) is $$($(PYTHON) -V 2>&1):" \
+			"name a newer one with PYTHON=, e.g. make $(MAKECMDGOALS) PYTHON=python3.12" >&2; \
+		exit 1; }
 	$(SAY) "creating the virtualenv $(VENV) with $$($(PYTHON) -V)"
 	@$(PYTHON) -m venv $(VENV)
 	@$(PY) -m pip install --quiet --upgrade "pip>=25.1"

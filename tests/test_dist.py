@@ -6,6 +6,7 @@ quick), as any ``pip install`` does.
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 import shutil
@@ -112,14 +113,28 @@ def serve_quickstart(tmp_path: Path) -> Iterator[Callable[[Path], str]]:
         server.wait(timeout=20)
 
 
+def readme_curl_output() -> tuple[str, dict[str, str], dict[str, object]]:
+    """What the README shows ``curl -i`` answering: status line, headers, body."""
+    after = README.split("$ curl -i localhost:8000/notes/2", 1)[1]
+    shown = after.split("\n", 1)[1].split("```", 1)[0]  # from the line after the command
+    head, body = shown.strip().split("\n\n", 1)
+    status, *fields = head.splitlines()
+    headers = dict(field.split(": ", 1) for field in fields)
+    return status, headers, json.loads(body)
+
+
 def check_quickstart(base: str) -> None:
     found = httpx.get(f"{base}/notes/1")
     missing = httpx.get(f"{base}/notes/2")
     assert found.json() == {"id": 1, "text": "Hello, kit"}
-    assert missing.status_code == 404
-    assert missing.headers["content-type"] == "application/problem+json"
-    assert missing.json()["detail"] == "Note 2 not found"
-    assert missing.headers["x-content-type-options"] == "nosniff"
+    status, headers, body = readme_curl_output()
+    assert status == f"HTTP/1.1 {missing.status_code} {missing.reason_phrase}"
+    assert list(missing.headers) == list(headers)
+    varying = {"date", "x-request-id"}
+    assert {k: v for k, v in missing.headers.items() if k not in varying} == {
+        k: v for k, v in headers.items() if k not in varying
+    }
+    assert missing.json() == body | {"request_id": missing.headers["x-request-id"]}
 
 
 def test_no_page_tells_people_to_install_the_unrelated_pypi_project() -> None:

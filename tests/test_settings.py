@@ -82,6 +82,15 @@ def test_secrets_never_show_in_repr_or_dumps() -> None:
         assert "redispass" not in text
 
 
+def test_a_refused_secret_is_never_printed_in_the_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SECRET_KEY", "a-secret-but-too-short-by-one-!")
+    with pytest.raises(ValidationError, match="SECRET_KEY must be at least 32 bytes") as caught:
+        KitSettings()
+    assert "a-secret-but" not in str(caught.value)  # what a traceback prints
+
+
 @pytest.mark.parametrize(
     ("name", "value", "message"),
     [

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import argparse
 
+from pydantic import ValidationError
+
 from todo_app.migrations import revision, upgrade
 from todo_app.settings import Settings
 
@@ -19,7 +21,10 @@ def main(argv: list[str] | None = None) -> None:
     new = commands.add_parser("revision", help="write a migration for the models' changes")
     new.add_argument("-m", "--message", required=True, help="what the migration does")
     arguments = parser.parse_args(argv)
-    url = Settings().database_url
+    try:
+        url = Settings().database_url
+    except ValidationError as error:  # what is wrong, without a traceback
+        parser.exit(2, f"{parser.prog}: the settings (environment, .env) are invalid: {error}\n")
     assert url is not None  # noqa: S101  # it has a default
     if arguments.command == "migrate":
         print(f"database at revision {upgrade(url.get_secret_value())}, the newest")  # noqa: T201

@@ -42,6 +42,9 @@ class KitSettings(BaseSettings):
         extra="forbid",
         validate_default=True,
         frozen=True,
+        # A refused SECRET_KEY or DATABASE_URL must not be printed in the error: the
+        # messages name the variable and say what is wrong, never the value.
+        hide_input_in_errors=True,
     )
 
     # --- security-sensitive -------------------------------------------------

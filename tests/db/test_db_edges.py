@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import shutil
 from pathlib import Path
 
@@ -155,3 +156,17 @@ def test_migrations_need_a_url(monkeypatch: pytest.MonkeyPatch) -> None:
     config.set_main_option("script_location", str(MIGRATIONS))
     with pytest.raises(RuntimeError, match="no database URL"):
         command.upgrade(config, "head")
+
+
+@pytest.mark.parametrize(
+    ("url", "hint"),
+    [
+        ("postgresql://app:secret@db/app", "postgresql+asyncpg://"),
+        ("postgres://app:secret@db/app", "postgresql+asyncpg://"),
+        ("sqlite:///./app.db", "sqlite+aiosqlite://"),
+    ],
+)
+def test_a_url_without_an_async_driver_is_refused_naming_it(url: str, hint: str) -> None:
+    with pytest.raises(ValueError, match=re.escape(hint)) as caught:
+        Database(url)
+    assert "secret" not in str(caught.value)

@@ -67,3 +67,13 @@ def test_each_example_line_uncommented_is_a_valid_setting(
     default = Settings.model_fields[name.lower()].get_default(call_default_factory=True)
     if default not in (None, []):  # where there is a default, the value shown is it
         assert revealed(value) == revealed(default)
+
+
+def test_an_admin_password_without_its_email_is_refused_without_printing_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".env").write_text("ADMIN_PASSWORD=hunter2-but-longer\n")
+    with pytest.raises(ValidationError, match="set both ADMIN_EMAIL and ADMIN_PASSWORD") as caught:
+        Settings()
+    assert "hunter2" not in str(caught.value)

@@ -195,5 +195,6 @@ def test_a_bad_setting_stops_the_command_with_its_name(tmp_path: Path) -> None:
     result = migrate_command(
         ACCESS_TOKEN_TTL="soon", DATABASE_URL=f"sqlite+aiosqlite:///{tmp_path / 'x.db'}"
     )
-    assert result.returncode != 0
+    assert result.returncode == 2
     assert "access_token_ttl" in result.stderr
+    assert "Traceback" not in result.stderr

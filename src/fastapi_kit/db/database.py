@@ -60,6 +60,10 @@ class Database:
         config: Pool and connection settings.
         conflict_messages: Messages for integrity violations (409s), keyed by
             constraint name (``uq_users_email``) or ``table.column`` (``users.email``).
+
+    Raises:
+        ValueError: The URL names no driver (``postgresql://``, ``sqlite://``), so
+            SQLAlchemy would pick a synchronous one; the message names the async one.
     """
 
     def __init__(
@@ -72,7 +76,7 @@ class Database:
         self.config = config if config is not None else DatabaseConfig()
         self.conflict_messages = dict(conflict_messages or {})
         raw_url = url.get_secret_value() if isinstance(url, SecretStr) else url
-        self.url = make_url(raw_url)
+        self.url = require_async_driver(raw_url)
         self.engine: AsyncEngine = create_async_engine(self.url, **self._engine_options())
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
         self._logger = structlog.get_logger("fastapi_kit.db")
@@ -203,3 +207,23 @@ class Database:
 
     def __repr__(self) -> str:
         return f"Database({self.url.render_as_string(hide_password=True)!r})"
+
+
+#: The async driver to name when a URL has none (SQLAlchemy's default is synchronous).
+_ASYNC_DRIVERS = {
+    "postgresql": "postgresql+asyncpg",
+    "postgres": "postgresql+asyncpg",
+    "sqlite": "sqlite+aiosqlite",
+}
+
+
+def require_async_driver(url: str | URL) -> URL:
+    """``url`` parsed, or a ``ValueError`` naming the async driver it lacks."""
+    url = make_url(url)
+    if url.drivername in _ASYNC_DRIVERS:
+        msg = (
+            f"the database URL names no async driver: use "
+            f"{_ASYNC_DRIVERS[url.drivername]}://... instead of {url.drivername}://..."
+        )
+        raise ValueError(msg)
+    return url

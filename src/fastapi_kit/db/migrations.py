@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from sqlalchemy import make_url, pool
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from fastapi_kit.db.database import require_async_driver
 from fastapi_kit.db.models import UTCDateTime
 
 if TYPE_CHECKING:
@@ -77,7 +78,7 @@ def run_migrations(target_metadata: MetaData, *, url: str | None = None) -> None
 
 
 async def _run_online(url: str, target_metadata: MetaData) -> None:
-    engine = create_async_engine(url, poolclass=pool.NullPool)
+    engine = create_async_engine(require_async_driver(url), poolclass=pool.NullPool)
     try:
         async with engine.connect() as connection:
             await connection.run_sync(_run_on, target_metadata)
