@@ -9,6 +9,7 @@ import pytest
 
 PUBLIC = {
     "fastapi_kit": {"Kit", "KitSettings", "__version__"},
+    "fastapi_kit.context": {"RequestContext", "lifespan_service"},
     "fastapi_kit.errors": {
         "ABOUT_BLANK",
         "PROBLEM_JSON",
@@ -60,7 +61,6 @@ PUBLIC = {
         "install_offline_docs",
     },
     "fastapi_kit.db": {
-        "DATABASE_STATE_KEY",
         "MAX_OFFSET",
         "NAMING_CONVENTION",
         "Base",
@@ -84,7 +84,6 @@ PUBLIC = {
         "utcnow",
     },
     "fastapi_kit.ratelimit": {
-        "RATE_LIMITER_STATE_KEY",
         "Budget",
         "FailurePolicy",
         "Hit",
@@ -100,13 +99,13 @@ PUBLIC = {
         "exempt",
         "form_field",
         "get_rate_limiter",
+        "install_rate_limiter",
         "limit",
         "login_limit",
         "user_id",
         "user_or_ip",
     },
     "fastapi_kit.cache": {
-        "CACHE_STATE_KEY",
         "Cache",
         "CacheBackend",
         "CacheDep",
@@ -122,7 +121,6 @@ PUBLIC = {
     },
     "fastapi_kit.testing": {"app_client", "auth_headers", "override_current_user", "token_user"},
     "fastapi_kit.auth": {
-        "AUTH_STATE_KEY",
         "MAX_LEEWAY",
         "Auth",
         "AuthConfig",

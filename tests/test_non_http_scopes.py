@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
-from fastapi_kit.cache import CacheMiddleware
+from fastapi_kit.cache import Cache, CacheMiddleware
 from fastapi_kit.errors import UnhandledErrorMiddleware
 from fastapi_kit.logging import RequestContextMiddleware
-from fastapi_kit.ratelimit import RateLimitHeadersMiddleware
+from fastapi_kit.ratelimit import RateLimiter, RateLimitHeadersMiddleware
 from fastapi_kit.security import (
     AllowedHostsMiddleware,
     BodySizeLimitMiddleware,
@@ -20,8 +20,8 @@ from fastapi_kit.security import (
 
 MIDDLEWARE: list[tuple[Any, dict[str, Any]]] = [
     (UnhandledErrorMiddleware, {}),
-    (CacheMiddleware, {}),
-    (RateLimitHeadersMiddleware, {}),
+    (CacheMiddleware, {"cache": Cache()}),
+    (RateLimitHeadersMiddleware, {"limiter": RateLimiter()}),
     (RequestContextMiddleware, {}),
     (SecurityHeadersMiddleware, {}),
     (BodySizeLimitMiddleware, {"max_body_size": 1}),

@@ -9,13 +9,10 @@ from __future__ import annotations
 import random
 from typing import TYPE_CHECKING, Any
 
+from fastapi_kit.context import RequestContext
+
 if TYPE_CHECKING:
     from starlette.types import Scope
-
-#: Key under ``scope["state"]`` (``request.state.request_id``) holding the request id.
-REQUEST_ID_STATE_KEY = "request_id"
-#: Key under ``scope["state"]`` (``request.state.user_id``) holding the authenticated user id.
-USER_ID_STATE_KEY = "user_id"
 
 
 def get_header(scope: Scope, name: bytes) -> bytes | None:
@@ -40,10 +37,16 @@ def new_request_id() -> str:
     return f"{random.getrandbits(128):032x}"
 
 
+def set_request_id(scope: Scope, request_id: str) -> None:
+    """Give the request its id: in its context, and as ``request.state.request_id``."""
+    RequestContext.of(scope).request_id = request_id
+    scope_state(scope)["request_id"] = request_id  # documented for application code
+
+
 def get_request_id(scope: Scope) -> str:
     """Return the request's id, assigning a fresh one if no middleware did."""
-    state = scope_state(scope)
-    request_id = state.get(REQUEST_ID_STATE_KEY)
-    if not isinstance(request_id, str):
-        request_id = state[REQUEST_ID_STATE_KEY] = new_request_id()
+    request_id = RequestContext.of(scope).request_id
+    if request_id is None:
+        request_id = new_request_id()
+        set_request_id(scope, request_id)
     return request_id

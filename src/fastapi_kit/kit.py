@@ -21,7 +21,14 @@ from fastapi_kit.db import Database
 from fastapi_kit.errors import ProblemTypes, install_error_handlers
 from fastapi_kit.health import ReadinessChecks, add_health_routes
 from fastapi_kit.logging import RequestContextMiddleware, configure_logging
-from fastapi_kit.ratelimit import FailurePolicy, Limit, RateLimiter, default_limit, login_limit
+from fastapi_kit.ratelimit import (
+    FailurePolicy,
+    Limit,
+    RateLimiter,
+    default_limit,
+    install_rate_limiter,
+    login_limit,
+)
 from fastapi_kit.security import (
     AllowedHostsMiddleware,
     BodySizeLimitMiddleware,
@@ -46,7 +53,7 @@ __all__ = ("Kit", "LifespanHook")
 
 #: Something that runs around the app's lifetime: entered at start-up, exited at
 #: shutdown. What it yields, if a mapping, joins the lifespan state (``request.state``).
-LifespanHook: TypeAlias = Callable[[FastAPI], AbstractAsyncContextManager[Mapping[str, Any] | None]]
+LifespanHook: TypeAlias = Callable[[FastAPI], AbstractAsyncContextManager[Mapping[Any, Any] | None]]
 
 
 class Kit:
@@ -248,13 +255,13 @@ class Kit:
         self._lifespan_hooks.append(hook)
 
     @asynccontextmanager
-    async def lifespan(self, app: FastAPI) -> AsyncIterator[dict[str, Any]]:
+    async def lifespan(self, app: FastAPI) -> AsyncIterator[dict[Any, Any]]:
         """The kit's part of the application lifespan (entered by ``install``).
 
         Yields:
             The lifespan state the hooks contributed.
         """
-        state: dict[str, Any] = {}
+        state: dict[Any, Any] = {}
         async with AsyncExitStack() as stack:
             for hook in self._lifespan_hooks:
                 contributed = await stack.enter_async_context(hook(app))
@@ -279,7 +286,7 @@ class Kit:
             self.cache.install(app)  # just outside it: it sees every final response
             self.add_lifespan(self.cache.lifespan)
         if self.rate_limiter is not None:
-            self.rate_limiter.install(app)  # outside the cache: hits are counted too
+            install_rate_limiter(app, self.rate_limiter)  # outside the cache: hits count too
             self.add_lifespan(self.rate_limiter.lifespan)
         if self.database is not None:
             self.readiness.add("database", self.database.ping)

@@ -19,7 +19,6 @@ from __future__ import annotations
 
 from fastapi_kit.auth.config import MAX_LEEWAY, AuthConfig, SigningKey
 from fastapi_kit.auth.dependencies import (
-    AUTH_STATE_KEY,
     CurrentUser,
     OptionalUser,
     get_auth,
@@ -53,7 +52,6 @@ from fastapi_kit.auth.tokens import TokenClaims, TokenPair, TokenService
 from fastapi_kit.auth.users import LoginUser, TokenUser, UserLoader, UserLookup, UserProtocol
 
 __all__ = (
-    "AUTH_STATE_KEY",
     "MAX_LEEWAY",
     "Auth",
     "AuthConfig",

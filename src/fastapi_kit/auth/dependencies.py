@@ -2,19 +2,16 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
+from fastapi_kit.auth.service import get_auth, get_auth_or_none
 from fastapi_kit.auth.users import UserProtocol
 from fastapi_kit.errors import NotAuthenticated
 
-if TYPE_CHECKING:
-    from fastapi_kit.auth.service import Auth
-
 __all__ = (
-    "AUTH_STATE_KEY",
     "CurrentUser",
     "OptionalUser",
     "bearer_scheme",
@@ -24,9 +21,6 @@ __all__ = (
     "get_optional_user",
     "require_same_origin",
 )
-
-#: Key of the [`Auth`][fastapi_kit.auth.Auth] in the lifespan state (``request.state``).
-AUTH_STATE_KEY = "fastapi_kit.auth"
 
 
 class _DocumentedBearer(OAuth2PasswordBearer):
@@ -45,28 +39,6 @@ class _DocumentedBearer(OAuth2PasswordBearer):
 #: configured one (``AuthConfig.token_url``); the cookie scheme is added to the
 #: document next to it.
 bearer_scheme = _DocumentedBearer(tokenUrl="/auth/token", scheme_name="OAuth2Password")
-
-
-def get_auth_or_none(request: Request) -> Auth | None:
-    """Return the app's ``Auth`` from the lifespan state, or ``None``."""
-    auth: Auth | None = request.scope.get("state", {}).get(AUTH_STATE_KEY)
-    return auth
-
-
-def get_auth(request: Request) -> Auth:
-    """Return the app's [`Auth`][fastapi_kit.auth.Auth] (a dependency).
-
-    Raises:
-        RuntimeError: No ``Auth`` was started with the app (a 500, logged).
-    """
-    auth = get_auth_or_none(request)
-    if auth is None:
-        msg = (
-            "no Auth in the lifespan state: call kit.use_auth(...) before kit.install(app), "
-            "or create the app with FastAPI(lifespan=auth.lifespan)"
-        )
-        raise RuntimeError(msg)
-    return auth
 
 
 async def get_optional_user(

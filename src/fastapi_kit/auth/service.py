@@ -12,17 +12,19 @@ from urllib.parse import urlsplit
 
 import structlog
 from pydantic import BaseModel, ConfigDict, Field
+from starlette.authentication import AuthCredentials
+from starlette.requests import Request  # noqa: TC002  # FastAPI reads get_auth's annotations
 from starlette.responses import JSONResponse
 
-from fastapi_kit._asgi import USER_ID_STATE_KEY, get_header, scope_state
+from fastapi_kit._asgi import get_header
 from fastapi_kit._openapi import add_openapi_processor
-from fastapi_kit.auth.dependencies import AUTH_STATE_KEY
 from fastapi_kit.auth.openapi import describe_security
 from fastapi_kit.auth.passwords import CryptContextHasher
-from fastapi_kit.auth.rbac import RolePolicy
 from fastapi_kit.auth.revocation import MemoryRevocationStore, RevocationStoreError
+from fastapi_kit.auth.roles import RolePolicy
 from fastapi_kit.auth.tokens import TokenClaims, TokenPair, TokenService
 from fastapi_kit.auth.users import TokenUser
+from fastapi_kit.context import RequestContext, lifespan_service
 from fastapi_kit.errors import (
     CSRFFailed,
     InvalidCredentials,
@@ -35,7 +37,6 @@ if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable
 
     from fastapi import FastAPI
-    from starlette.requests import Request
     from starlette.responses import Response
 
     from fastapi_kit.auth.config import AuthConfig
@@ -43,12 +44,8 @@ if TYPE_CHECKING:
     from fastapi_kit.auth.revocation import TokenRevocationStore
     from fastapi_kit.auth.users import LoginUser, UserLoader, UserLookup, UserProtocol
 
-__all__ = ("TOKEN_STATE_KEY", "Auth", "TokenResponse")
+__all__ = ("Auth", "TokenResponse", "get_auth", "get_auth_or_none")
 
-#: Key under ``request.state`` holding the authenticated request's ``TokenClaims``.
-TOKEN_STATE_KEY = "fastapi_kit.token"  # noqa: S105  # a dict key, not a secret
-#: Key under ``request.state`` holding the authenticated user, once authenticated.
-USER_STATE_KEY = "fastapi_kit.user"
 _SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
 
 
@@ -141,10 +138,9 @@ class Auth:
         Tokens in query strings are never read. A request is authenticated once:
         later calls (another dependency, a rate-limit key) get the same user.
         """
-        state = scope_state(request.scope)
-        known: UserProtocol | None = state.get(USER_STATE_KEY)
-        if known is not None:
-            return known
+        context = RequestContext.of(request.scope)
+        if context.user is not None:
+            return context.user
         header = get_header(request.scope, b"authorization")
         if header is not None:
             token = self._bearer_token(header)
@@ -159,10 +155,11 @@ class Auth:
             self._check_csrf(request)
         await self._check_not_revoked(claims)
         user = await self._user_for(claims)
-        state[USER_ID_STATE_KEY] = user.id
-        state[TOKEN_STATE_KEY] = claims
-        state[USER_STATE_KEY] = user
-        structlog.contextvars.bind_contextvars(user_id=str(user.id))
+        context.user, context.claims = user, claims
+        # Where Starlette's AuthenticationMiddleware puts them: request.user works.
+        request.scope["user"] = user
+        request.scope["auth"] = AuthCredentials(sorted(claims.roles))
+        context.bind_log_context(user_id=str(user.id))
         return user
 
     @staticmethod
@@ -242,8 +239,8 @@ class Auth:
             NotAuthenticated: The request was not authenticated (call it after
                 ``CurrentUser`` ran).
         """
-        claims = scope_state(request.scope).get(TOKEN_STATE_KEY)
-        if not isinstance(claims, TokenClaims):
+        claims = RequestContext.of(request.scope).claims
+        if claims is None:
             raise NotAuthenticated("Authentication required.")
         return claims
 
@@ -483,10 +480,10 @@ class Auth:
     # --- app wiring -----------------------------------------------------------------
 
     @asynccontextmanager
-    async def lifespan(self, _app: object = None) -> AsyncIterator[dict[str, Auth]]:
+    async def lifespan(self, _app: object = None) -> AsyncIterator[dict[type, Auth]]:
         """Publish this ``Auth`` to requests (lifespan state); prepare the dummy hash."""
         await self._dummy()
-        yield {AUTH_STATE_KEY: self}
+        yield {Auth: self}
 
     def install(self, app: FastAPI) -> None:
         """Document the app's security in OpenAPI.
@@ -530,3 +527,24 @@ def _own_origin(request: Request) -> str | None:
     if host is None:
         return None
     return _normalized_origin(f"{request.scope.get('scheme', 'http')}://{host.decode('latin-1')}")
+
+
+def get_auth_or_none(request: Request) -> Auth | None:
+    """Return the app's ``Auth`` from the lifespan state, or ``None``."""
+    return lifespan_service(request.scope, Auth)
+
+
+def get_auth(request: Request) -> Auth:
+    """Return the app's [`Auth`][fastapi_kit.auth.Auth] (a dependency).
+
+    Raises:
+        RuntimeError: No ``Auth`` was started with the app (a 500, logged).
+    """
+    auth = get_auth_or_none(request)
+    if auth is None:
+        msg = (
+            "no Auth in the lifespan state: call kit.use_auth(...) before kit.install(app), "
+            "or create the app with FastAPI(lifespan=auth.lifespan)"
+        )
+        raise RuntimeError(msg)
+    return auth

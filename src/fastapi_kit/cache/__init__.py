@@ -21,14 +21,14 @@ async def create(request: Request, user: CurrentUser, ...) -> TodoOut:
 from __future__ import annotations
 
 from fastapi_kit.cache.base import CacheBackend, CacheError
-from fastapi_kit.cache.decorators import CacheDep, cached, conditional, get_cache, invalidate
+from fastapi_kit.cache.decorators import cached, conditional
+from fastapi_kit.cache.dependencies import CacheDep, get_cache, invalidate
 from fastapi_kit.cache.etag import etag_for, etag_matches
 from fastapi_kit.cache.memory import MemoryCache
 from fastapi_kit.cache.middleware import CacheMiddleware
-from fastapi_kit.cache.service import CACHE_STATE_KEY, Cache
+from fastapi_kit.cache.service import Cache
 
 __all__ = (
-    "CACHE_STATE_KEY",
     "Cache",
     "CacheBackend",
     "CacheDep",

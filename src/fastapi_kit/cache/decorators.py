@@ -6,55 +6,22 @@ import functools
 import hashlib
 import inspect
 from collections.abc import Callable, Collection
-from typing import Annotated, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
-from fastapi import Depends, Request
+from fastapi import Request
 from pydantic import TypeAdapter
 
-from fastapi_kit._asgi import scope_state
-from fastapi_kit.cache.service import (
-    CACHE_STATE_KEY,
-    MIDDLEWARE_STATE_KEY,
-    PENDING_STATE_KEY,
-    PLAN_STATE_KEY,
-    Cache,
-    CachePlan,
-)
+from fastapi_kit.cache.plan import MIDDLEWARE_MISSING, CachePlan
+from fastapi_kit.context import RequestContext
 
-__all__ = ("CacheDep", "cached", "conditional", "get_cache", "invalidate")
+if TYPE_CHECKING:
+    from fastapi_kit.cache.service import Cache
+
+__all__ = ("cached", "conditional")
 
 F = TypeVar("F", bound=Callable[..., Any])
 Tags = Collection[str] | Callable[..., Collection[str]]
 _REQUEST = "_fastapi_kit_cache_request"
-
-
-def get_cache(request: Request) -> Cache:
-    """Return the app's [`Cache`][fastapi_kit.cache.Cache] (a dependency).
-
-    Raises:
-        RuntimeError: No cache was started with the app (a 500, logged).
-    """
-    cache = scope_state(request.scope).get(CACHE_STATE_KEY)
-    if not isinstance(cache, Cache):
-        msg = "no Cache in the lifespan state: call kit.use_cache() before kit.install(app)"
-        raise RuntimeError(msg)  # a set-up error
-    return cache
-
-
-#: The app's cache: ``async def update(..., cache: CacheDep)``.
-CacheDep = Annotated[Cache, Depends(get_cache)]
-
-
-async def invalidate(request: Request, tags: Collection[str]) -> None:
-    """Invalidate ``tags`` from an endpoint that changes data: now, and once more after commit.
-
-    The second invalidation runs after the endpoint's database session committed and
-    before the client gets the response, so a read racing with this write can never
-    leave a stale entry behind: the client reads its own write, on every instance.
-    """
-    tags = list(tags)
-    await get_cache(request).invalidate(tags)
-    scope_state(request.scope).setdefault(PENDING_STATE_KEY, []).extend(tags)
 
 
 def cached(
@@ -72,7 +39,7 @@ def cached(
 
     * the key is the method, the path and the query parameters the route declares
       (with the values the endpoint receives; others are ignored), plus the
-      authenticated user (``request.state.user_id``) unless ``public``: one user's
+      authenticated user (or ``request.state.user_id``) unless ``public``: one user's
       entry is never served to another, and private content for anonymous
       requests is not cached at all;
     * authentication and every other dependency still run on a hit;
@@ -138,7 +105,9 @@ class _CachedFunction:
             request: Request | None = kwargs.pop(name, None) if own else kwargs.get(name)
             if request is None:
                 return await self.call_function(args, kwargs)
-            cache = self.cache or get_cache(request)
+            cache = self.cache or RequestContext.of(request.scope).cache
+            if cache is None:
+                raise RuntimeError(MIDDLEWARE_MISSING)
             return await cache.serve(
                 request,
                 lambda: self.function(*args, **kwargs),
@@ -154,7 +123,8 @@ class _CachedFunction:
     def request_tags(self, request: Request) -> tuple[str, ...]:
         if callable(self.tags):
             return tuple(self.tags(request))
-        fields = {**request.path_params, "user_id": scope_state(request.scope).get("user_id")}
+        context = RequestContext.of(request.scope)
+        fields = {**request.path_params, "user_id": context.principal_id(request.scope)}
         return tuple(tag.format_map(fields) for tag in self.tags)
 
     async def call_function(self, args: tuple[Any, ...], kwargs: dict[str, Any]) -> Any:
@@ -190,11 +160,10 @@ def conditional(function: F) -> F:
     @functools.wraps(function)
     async def wrapper(*args: Any, **kwargs: Any) -> Any:
         request: Request = kwargs.pop(name) if own else kwargs[name]
-        state = scope_state(request.scope)
-        if MIDDLEWARE_STATE_KEY not in state:
-            msg = "conditional endpoints need the cache middleware: kit.use_cache()"
-            raise RuntimeError(msg)
-        state[PLAN_STATE_KEY] = CachePlan(get_cache(request), "etag")
+        context = RequestContext.of(request.scope)
+        if context.cache is None:
+            raise RuntimeError(MIDDLEWARE_MISSING)
+        context.cache_plan = CachePlan(context.cache, "etag")
         return await function(*args, **kwargs)
 
     wrapper.__signature__ = signature  # type: ignore[attr-defined]

@@ -4,18 +4,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from fastapi_kit._asgi import get_header, scope_state
+from fastapi_kit._asgi import get_header
 from fastapi_kit.cache.etag import etag_for, etag_matches
-from fastapi_kit.cache.service import (
-    CACHE_STATE_KEY,
-    MIDDLEWARE_STATE_KEY,
-    PENDING_STATE_KEY,
-    PLAN_STATE_KEY,
-    CachePlan,
-)
+from fastapi_kit.context import RequestContext
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+    from fastapi_kit.cache.plan import CachePlan
+    from fastapi_kit.cache.service import Cache
 
 __all__ = ("CacheMiddleware",)
 
@@ -27,7 +24,8 @@ class CacheMiddleware:
     """See the responses of cached and conditional endpoints through.
 
     The endpoint wrappers decide (inside the route, after authentication): they
-    answer hits themselves, and for a miss leave a plan in ``request.state``. For
+    answer hits themselves, and for a miss leave a plan in the request's
+    [`RequestContext`][fastapi_kit.context.RequestContext]. For
     such a response this middleware holds the headers until the body is complete,
     then computes the strong ``ETag`` from the body, stores the entry (misses),
     adds ``Cache-Control``, ``Vary`` and ``X-Cache``, and answers ``304`` without a
@@ -35,28 +33,34 @@ class CacheMiddleware:
     request invalidated are invalidated once more here, after the endpoint's
     database session committed and before the client gets the response: a client
     never reads its own write stale. Every other response passes untouched.
+
+    Args:
+        app: The ASGI app to wrap.
+        cache: The cache (``cache.install(app)`` adds the middleware with it); the
+            request's endpoints find it through the request context.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, cache: Cache) -> None:
         self.app = app
+        self.cache = cache
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Handle one ASGI connection."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        state = scope_state(scope)
-        state[MIDDLEWARE_STATE_KEY] = True
+        context = RequestContext.of(scope)
+        context.cache = self.cache
         held: Message | None = None
         chunks: list[bytes] = []
 
         async def send_through(message: Message) -> None:
             nonlocal held
             if message["type"] == "http.response.start":
-                pending = state.pop(PENDING_STATE_KEY, None)
-                plan: CachePlan | None = state.get(PLAN_STATE_KEY)
+                pending, context.cache_invalidations = context.cache_invalidations, []
+                plan = context.cache_plan
                 if pending:
-                    await state[CACHE_STATE_KEY].invalidate(pending)
+                    await self.cache.invalidate(pending)
                 if plan is None:
                     await send(message)
                 elif message["status"] != 200:
@@ -75,12 +79,13 @@ class CacheMiddleware:
             if message.get("more_body", False):
                 return
             start, held = held, None
-            await self._finish(scope, state[PLAN_STATE_KEY], start, b"".join(chunks), send)
+            assert context.cache_plan is not None  # noqa: S101  # held only with a plan
+            await self._finish(scope, context.cache_plan, start, b"".join(chunks), send)
 
         try:
             await self.app(scope, receive, send_through)
         finally:
-            plan = state.get(PLAN_STATE_KEY)
+            plan = context.cache_plan
             if plan is not None:
                 plan.finish(None)  # nothing stored (an error, a disconnect): wake waiters
                 await plan.release()  # after the response: costs the client nothing

@@ -5,17 +5,20 @@ from __future__ import annotations
 import asyncio
 import hashlib
 from contextlib import asynccontextmanager, suppress
-from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Literal, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import structlog
 from starlette.responses import Response
 
-from fastapi_kit._asgi import USER_ID_STATE_KEY, scope_state
 from fastapi_kit.cache.base import CacheError
+from fastapi_kit.cache.decorators import cached
 from fastapi_kit.cache.etag import etag_matches
+from fastapi_kit.cache.flight import Flights
 from fastapi_kit.cache.keys import DeclaredQuery
 from fastapi_kit.cache.memory import MemoryCache
+from fastapi_kit.cache.middleware import CacheMiddleware
+from fastapi_kit.cache.plan import MIDDLEWARE_MISSING, VARY, CachePlan
+from fastapi_kit.context import RequestContext
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable, Collection
@@ -25,88 +28,11 @@ if TYPE_CHECKING:
 
     from fastapi_kit.cache.base import CacheBackend
 
-__all__ = ("CACHE_STATE_KEY", "Cache", "CachePlan")
+__all__ = ("Cache",)
 
 F = TypeVar("F", bound="Callable[..., Any]")
 
-#: Key of the [`Cache`][fastapi_kit.cache.Cache] in the lifespan state (``request.state``).
-CACHE_STATE_KEY = "fastapi_kit.cache"
-#: Key under ``request.state`` of the current request's caching plan.
-PLAN_STATE_KEY = "fastapi_kit.cache_plan"
-#: Key under ``request.state`` of tags to invalidate again once the response is ready.
-PENDING_STATE_KEY = "fastapi_kit.cache_pending"
-#: Set in ``request.state`` by the response middleware: it will see the plan through.
-MIDDLEWARE_STATE_KEY = "fastapi_kit.cache_middleware"
-_VARY = "Authorization, Cookie"
 _POLL_SECONDS = 0.02
-
-
-@dataclass(eq=False)
-class CachePlan:
-    """What the response middleware must do with the response of one request.
-
-    Attributes:
-        cache: The cache.
-        mode: ``miss`` (store it), ``bypass`` (the backend failed, or nothing may be
-            shared: just label it) or ``etag`` (answer ``If-None-Match`` only).
-        key: The full cache key.
-        ttl: Seconds the entry lives.
-        tags: Tags of the entry.
-        public: Shared between users (``Cache-Control: public``).
-        generations: Tag generations read before computing (for a safe store).
-        lock: The cross-process lock token, to release.
-        flight: Resolved with the stored entry, for requests waiting on this one.
-    """
-
-    cache: Cache
-    mode: Literal["miss", "bypass", "etag"]
-    key: str = ""
-    ttl: float = 0
-    tags: tuple[str, ...] = ()
-    public: bool = False
-    generations: dict[str, int] | None = None
-    lock: str | None = None
-    flight: asyncio.Future[bytes | None] | None = field(default=None, repr=False)
-
-    def cache_headers(self) -> list[tuple[bytes, bytes]]:
-        """``Cache-Control`` and the ``X-Cache`` label (``miss`` and ``bypass`` plans)."""
-        scope = "public" if self.public else "private"
-        label = b"MISS" if self.mode == "miss" else b"BYPASS"
-        return [
-            (b"cache-control", f"{scope}, max-age={round(self.ttl)}".encode()),
-            (b"x-cache", label),
-        ]
-
-    async def store(self, media_type: bytes, body: bytes, etag: str) -> bool:
-        """Store the computed response; ``False`` when the backend failed.
-
-        A store refused because a tag was invalidated meanwhile is not a failure:
-        the response is served, just not kept.
-        """
-        entry = media_type + b"\n" + etag.encode() + b"\n" + body
-        stored = False
-        try:
-            stored = await self.cache.backend.set(
-                self.key, entry, self.ttl, self.tags, self.generations
-            )
-        except CacheError as exc:
-            self.cache.log_failure("store", exc)
-            return False
-        finally:
-            self.finish(entry if stored else None)
-        return True
-
-    def finish(self, entry: bytes | None) -> None:
-        """Wake the requests of this process waiting on this computation."""
-        if self.flight is not None and not self.flight.done():
-            self.flight.set_result(entry)
-            self.cache.flights.pop(self.key, None)
-
-    async def release(self) -> None:
-        """Release the cross-process lock, if this request holds it."""
-        if self.lock is not None:
-            token, self.lock = self.lock, None
-            await self.cache.release(self.key, token)
 
 
 class Cache:
@@ -128,8 +54,9 @@ class Cache:
         backend: Where entries live; a ``MemoryCache`` by default.
         default_ttl: Seconds entries live unless ``cached(ttl=...)`` says otherwise.
         principal: Who the request is for, as text, or ``None`` when anonymous; by
-            default the authenticated user's id (``request.state.user_id``, set by
-            the auth block). Private entries are keyed by it.
+            default the authenticated user's id (from the auth block, or
+            ``request.state.user_id`` when the app authenticates by itself).
+            Private entries are keyed by it.
         lock_ttl: Seconds a cross-process computation lock lives (a crashed holder
             stops blocking others after it).
         lock_wait: Seconds a request waits for another's computation before doing
@@ -151,7 +78,7 @@ class Cache:
         self.lock_ttl = lock_ttl
         self.lock_wait = lock_wait
         #: Computations under way in this process, by key: their waiters share them.
-        self.flights: dict[str, asyncio.Future[bytes | None]] = {}
+        self.flights = Flights()
         self._query_keys = DeclaredQuery()
         self._logger = structlog.get_logger("fastapi_kit.cache")
 
@@ -205,18 +132,15 @@ class Cache:
     ) -> Any:
         """Answer ``request`` from the cache, or run ``call`` and have the response stored."""
         ttl = self.default_ttl if ttl is None else ttl
-        state = scope_state(request.scope)
-        if MIDDLEWARE_STATE_KEY not in state:
-            msg = (
-                "cached endpoints need the cache middleware: kit.use_cache() or cache.install(app)"
-            )
-            raise RuntimeError(msg)
+        context = RequestContext.of(request.scope)
+        if context.cache is None:
+            raise RuntimeError(MIDDLEWARE_MISSING)
         if request.method not in ("GET", "HEAD"):
             return await call()
         principal = self.principal(request)
         if principal is None and not public:
             # Private content for an anonymous request: nobody to file it under.
-            state[PLAN_STATE_KEY] = CachePlan(self, "bypass", ttl=ttl)
+            context.cache_plan = CachePlan(self, "bypass", ttl=ttl)
             return await call()
         key = self.request_key(request, key_parts, None if public else principal)
         plan = CachePlan(self, "miss", key=key, ttl=ttl, tags=tags, public=public)
@@ -232,15 +156,14 @@ class Cache:
             plan.finish(entry)
             await plan.release()
             return self._hit(request, plan, entry)
-        state[PLAN_STATE_KEY] = plan
+        context.cache_plan = plan
         return await call()
 
     async def _wait_for_others(self, plan: CachePlan) -> bytes | None:
         """Share a computation under way, here or (with a lock) in another process."""
-        flight = self.flights.get(plan.key)
-        if flight is not None:
-            with suppress(TimeoutError):
-                return await asyncio.wait_for(asyncio.shield(flight), self.lock_wait)
+        entry = await self.flights.wait(plan.key, self.lock_wait)
+        if entry is not None:
+            return entry
         plan.lock = await self.backend.lock(plan.key, self.lock_ttl)
         if plan.lock is None:  # another process computes it: wait a little for its result
             deadline = asyncio.get_running_loop().time() + self.lock_wait
@@ -249,8 +172,7 @@ class Cache:
                 entry = await self.backend.get(plan.key)
                 if entry is not None:
                     return entry
-        plan.flight = asyncio.get_running_loop().create_future()
-        self.flights[plan.key] = plan.flight
+        plan.flight = self.flights.lead(plan.key)
         return None
 
     @staticmethod
@@ -259,7 +181,7 @@ class Cache:
         headers = {
             "ETag": etag.decode(),
             "Cache-Control": f"{'public' if plan.public else 'private'}, max-age={round(plan.ttl)}",
-            "Vary": _VARY,
+            "Vary": VARY,
             "X-Cache": "HIT",
         }
         if etag_matches(request.headers.get("if-none-match"), headers["ETag"]):
@@ -285,12 +207,10 @@ class Cache:
             return await compute()
         if entry is not None:
             return entry
-        flight = self.flights.get(key)
-        if flight is not None:
-            shared = await asyncio.shield(flight)
-            if shared is not None:
-                return shared
-        own = self.flights[key] = asyncio.get_running_loop().create_future()
+        shared = await self.flights.wait(key)
+        if shared is not None:
+            return shared
+        own = self.flights.lead(key)
         stored: bytes | None = None
         try:
             value = await compute()
@@ -301,8 +221,7 @@ class Cache:
                 self.log_failure("store", exc)
             return value
         finally:
-            own.set_result(stored)
-            self.flights.pop(key, None)
+            self.flights.land(key, own, stored)
 
     def cached(
         self,
@@ -313,24 +232,19 @@ class Cache:
         public: bool = False,
     ) -> Callable[[F], F]:
         """[`cached`][fastapi_kit.cache.cached] bound to this cache (for coroutines)."""
-        from fastapi_kit.cache.decorators import cached  # cycle
-
         return cached(ttl, tags=tags, key=key, public=public, cache=self)
 
     # --- wiring ---------------------------------------------------------------------
 
     @asynccontextmanager
-    async def lifespan(self, _app: object = None) -> AsyncIterator[dict[str, Cache]]:
-        """Publish this cache to requests (lifespan state)."""
-        yield {CACHE_STATE_KEY: self}
+    async def lifespan(self, _app: object = None) -> AsyncIterator[dict[type, Cache]]:
+        """Publish this cache to requests (lifespan state), for ``CacheDep``."""
+        yield {Cache: self}
 
     def install(self, app: FastAPI) -> None:
         """Add the response middleware that stores misses and answers ``If-None-Match``."""
-        from fastapi_kit.cache.middleware import CacheMiddleware  # cycle
-
-        app.add_middleware(CacheMiddleware)
+        app.add_middleware(CacheMiddleware, cache=self)
 
 
 def _user_id(request: Request) -> str | None:
-    user_id = scope_state(request.scope).get(USER_ID_STATE_KEY)
-    return None if user_id is None else str(user_id)
+    return RequestContext.of(request.scope).principal_id(request.scope)

@@ -18,7 +18,7 @@ async def get_user(user_id: int, session: DbSession) -> dict[str, str]: ...
 from __future__ import annotations
 
 from fastapi_kit.db.config import DatabaseConfig
-from fastapi_kit.db.database import DATABASE_STATE_KEY, Database
+from fastapi_kit.db.database import Database
 from fastapi_kit.db.dependencies import DbSession, get_database, get_db_session
 from fastapi_kit.db.errors import (
     DatabaseBusy,
@@ -32,7 +32,6 @@ from fastapi_kit.db.models import NAMING_CONVENTION, Base, TimestampMixin, UTCDa
 from fastapi_kit.db.pagination import MAX_OFFSET, Page, PageParams, Pagination, paginate
 
 __all__ = (
-    "DATABASE_STATE_KEY",
     "MAX_OFFSET",
     "NAMING_CONVENTION",
     "Base",

@@ -23,10 +23,7 @@ if TYPE_CHECKING:
 
     from fastapi_kit.settings import KitSettings
 
-__all__ = ("DATABASE_STATE_KEY", "Database")
-
-#: Key of the database in the lifespan state (``request.state``), read by ``DbSession``.
-DATABASE_STATE_KEY = "fastapi_kit.database"
+__all__ = ("Database",)
 
 
 class Database:
@@ -190,14 +187,14 @@ class Database:
             await connection.execute(text("SELECT 1"))
 
     @asynccontextmanager
-    async def lifespan(self, _app: object = None) -> AsyncIterator[dict[str, Database]]:
+    async def lifespan(self, _app: object = None) -> AsyncIterator[dict[type, Database]]:
         """Publish this database to requests (lifespan state) and dispose of it at shutdown.
 
         Use it as the app's lifespan, or let ``Kit`` enter it; ``DbSession`` finds
         the database through the state it yields.
         """
         try:
-            yield {DATABASE_STATE_KEY: self}
+            yield {Database: self}
         finally:
             await self.dispose()
 

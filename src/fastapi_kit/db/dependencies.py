@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Annotated
 from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from fastapi_kit.db.database import DATABASE_STATE_KEY, Database
+from fastapi_kit.context import lifespan_service
+from fastapi_kit.db.database import Database
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -21,8 +22,8 @@ def get_database(request: Request) -> Database:
     Raises:
         RuntimeError: No database was started with the app (a 500, logged).
     """
-    database = request.scope.get("state", {}).get(DATABASE_STATE_KEY)
-    if not isinstance(database, Database):
+    database = lifespan_service(request.scope, Database)
+    if database is None:
         msg = (
             "no Database in the lifespan state: set DATABASE_URL for Kit, or create the "
             "app with FastAPI(lifespan=database.lifespan)"

@@ -8,13 +8,8 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
-from fastapi_kit._asgi import (
-    REQUEST_ID_STATE_KEY,
-    USER_ID_STATE_KEY,
-    get_header,
-    new_request_id,
-    scope_state,
-)
+from fastapi_kit._asgi import get_header, new_request_id, set_request_id
+from fastapi_kit.context import RequestContext
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -37,8 +32,8 @@ class RequestContextMiddleware:
       event of the request, and sent back on the response, error responses included.
     * Access log: one ``http_request`` event per request with ``method``, ``path``
       (never the query string, which may carry secrets), ``status``, ``duration_ms``,
-      ``client_ip``, ``request_id`` and, once authentication set
-      ``request.state.user_id``, ``user_id``.
+      ``client_ip``, ``request_id`` and, once authentication found the user (or the
+      app set ``request.state.user_id``), ``user_id``.
 
     Install it outermost, so that every other layer's responses carry the id.
 
@@ -62,8 +57,7 @@ class RequestContextMiddleware:
             request_id = incoming.decode("ascii")
         else:
             request_id = new_request_id()
-        state = scope_state(scope)
-        state[REQUEST_ID_STATE_KEY] = request_id
+        set_request_id(scope, request_id)
         id_header = (_REQUEST_ID_HEADER_KEY, request_id.encode("ascii"))
         status = 500  # what the client gets if the app raises before answering
         started = time.perf_counter()
@@ -81,14 +75,11 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send_with_id)
         finally:
             if self.access_log:
-                self._log_request(scope, state, status, started)
+                self._log_request(scope, status, started)
+            RequestContext.of(scope).end_log_context()  # what blocks bound (user_id)
             structlog.contextvars.reset_contextvars(**tokens)
-            if USER_ID_STATE_KEY in state:  # bound by authentication for this request
-                structlog.contextvars.unbind_contextvars(USER_ID_STATE_KEY)
 
-    def _log_request(
-        self, scope: Scope, state: dict[str, Any], status: int, started: float
-    ) -> None:
+    def _log_request(self, scope: Scope, status: int, started: float) -> None:
         client = scope.get("client")
         fields: dict[str, Any] = {
             "method": scope["method"],
@@ -97,7 +88,7 @@ class RequestContextMiddleware:
             "duration_ms": round((time.perf_counter() - started) * 1000, 2),
             "client_ip": client[0] if client else None,
         }
-        user_id = state.get(USER_ID_STATE_KEY)
+        user_id = RequestContext.of(scope).principal_id(scope)
         if user_id is not None:
-            fields["user_id"] = str(user_id)
+            fields["user_id"] = user_id
         self._logger.info("http_request", **fields)

@@ -30,6 +30,7 @@ from fastapi_kit.ratelimit.dependencies import (
     login_limit,
 )
 from fastapi_kit.ratelimit.headers import RateLimitHeadersMiddleware
+from fastapi_kit.ratelimit.install import install_rate_limiter
 from fastapi_kit.ratelimit.keys import (
     KeyFunc,
     client_ip,
@@ -39,7 +40,6 @@ from fastapi_kit.ratelimit.keys import (
     user_or_ip,
 )
 from fastapi_kit.ratelimit.limiter import (
-    RATE_LIMITER_STATE_KEY,
     FailurePolicy,
     Hit,
     RateLimiter,
@@ -47,7 +47,6 @@ from fastapi_kit.ratelimit.limiter import (
 )
 
 __all__ = (
-    "RATE_LIMITER_STATE_KEY",
     "Budget",
     "FailurePolicy",
     "Hit",
@@ -63,6 +62,7 @@ __all__ = (
     "exempt",
     "form_field",
     "get_rate_limiter",
+    "install_rate_limiter",
     "limit",
     "login_limit",
     "user_id",

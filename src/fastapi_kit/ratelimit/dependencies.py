@@ -9,12 +9,11 @@ from typing import TYPE_CHECKING, Any, NamedTuple, TypeAlias, TypeVar
 from fastapi import Request
 from limits import parse_many
 
-from fastapi_kit._asgi import scope_state
 from fastapi_kit._depends import DependencyDecorator
+from fastapi_kit.context import RequestContext
 from fastapi_kit.errors import RateLimited
 from fastapi_kit.ratelimit.keys import KeyFunc, client_ip, form_field, user_or_ip
 from fastapi_kit.ratelimit.limiter import (
-    RATE_LIMITER_STATE_KEY,
     STORAGE_ERRORS,
     FailurePolicy,
     Hit,
@@ -38,10 +37,6 @@ __all__ = (
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-#: Key under ``request.state`` of the windows checked for this request (for headers).
-WINDOWS_STATE_KEY = "fastapi_kit.ratelimit_windows"
-#: Set in ``request.state`` by the headers middleware.
-MIDDLEWARE_STATE_KEY = "fastapi_kit.ratelimit_middleware"
 _EXEMPT_ATTRIBUTE = "_fastapi_kit_ratelimit_exempt"
 
 #: ``request -> cost`` (sync or async), or a fixed cost.
@@ -70,18 +65,18 @@ class RateLimitExceeded(RateLimited):
 
 
 def get_rate_limiter(request: Request) -> RateLimiter:
-    """Return the app's [`RateLimiter`][fastapi_kit.ratelimit.RateLimiter] (lifespan state).
+    """Return the app's [`RateLimiter`][fastapi_kit.ratelimit.RateLimiter].
+
+    Its headers middleware hands it to the request (through the request context).
 
     Raises:
-        RuntimeError: No limiter was started with the app, or its middleware is
-            missing (a 500, logged).
+        RuntimeError: The limiter's middleware is missing (a 500, logged).
     """
-    state = request.scope.get("state", {})
-    limiter = state.get(RATE_LIMITER_STATE_KEY)
-    if not isinstance(limiter, RateLimiter) or MIDDLEWARE_STATE_KEY not in state:
+    limiter = RequestContext.of(request.scope).rate_limiter
+    if limiter is None:
         msg = (
-            "rate limits need a RateLimiter in the lifespan state and its middleware: "
-            "kit.use_rate_limit(), or FastAPI(lifespan=limiter.lifespan) and limiter.install(app)"
+            "rate limits need a RateLimiter and its middleware: kit.use_rate_limit(), or "
+            "FastAPI(lifespan=limiter.lifespan) and install_rate_limiter(app, limiter)"
         )
         raise RuntimeError(msg)
     return limiter
@@ -161,7 +156,7 @@ class Limit(DependencyDecorator):
         except STORAGE_ERRORS as exc:
             limiter.storage_failed(exc, self.on_error)
             return
-        scope_state(request.scope).setdefault(WINDOWS_STATE_KEY, []).extend(windows)
+        RequestContext.of(request.scope).rate_limit_windows.extend(windows)
         refused = [window for window in windows if not window.allowed]
         if refused:
             raise RateLimitExceeded(max(refused, key=lambda window: window.reset_at))

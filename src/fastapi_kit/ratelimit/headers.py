@@ -5,13 +5,12 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from fastapi_kit._asgi import scope_state
-from fastapi_kit.ratelimit.dependencies import MIDDLEWARE_STATE_KEY, WINDOWS_STATE_KEY
+from fastapi_kit.context import RequestContext
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-    from fastapi_kit.ratelimit.limiter import WindowState
+    from fastapi_kit.ratelimit.limiter import RateLimiter, WindowState
 
 __all__ = ("RateLimitHeadersMiddleware", "rate_limit_headers")
 
@@ -42,23 +41,29 @@ class RateLimitHeadersMiddleware:
     """Add the rate-limit headers to responses of requests that a limit counted.
 
     Pure ASGI, so the headers reach every response: a model, a dict, a ``Response``
-    the endpoint built, or the 429 problem. Installed by ``RateLimiter.install``.
+    the endpoint built, or the 429 problem. Installed by
+    [`install_rate_limiter`][fastapi_kit.ratelimit.install_rate_limiter].
+
+    Args:
+        app: The ASGI app to wrap.
+        limiter: The limiter; the request's limits find it through the request context.
     """
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, *, limiter: RateLimiter) -> None:
         self.app = app
+        self.limiter = limiter
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Handle one ASGI connection."""
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        state = scope_state(scope)
-        state[MIDDLEWARE_STATE_KEY] = True
+        context = RequestContext.of(scope)
+        context.rate_limiter = self.limiter
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
-                windows = state.get(WINDOWS_STATE_KEY)
+                windows = context.rate_limit_windows
                 if windows:
                     headers = [
                         *message.get("headers", ()),

@@ -17,13 +17,9 @@ from typing import TypeAlias
 from slowapi.util import get_remote_address
 from starlette.requests import Request
 
-from fastapi_kit._asgi import USER_ID_STATE_KEY, scope_state
+from fastapi_kit.context import RequestContext
 from fastapi_kit.errors import APIError
-from fastapi_kit.ratelimit.limiter import (
-    DEFAULT_IPV6_PREFIX,
-    RATE_LIMITER_STATE_KEY,
-    RateLimiter,
-)
+from fastapi_kit.ratelimit.limiter import DEFAULT_IPV6_PREFIX
 
 __all__ = ("KeyFunc", "client_ip", "client_network", "form_field", "user_id", "user_or_ip")
 
@@ -96,8 +92,8 @@ def client_ip(request: Request) -> str:
     The address is slowapi's ``get_remote_address``; the IPv6 prefix is the app's
     ``RateLimiter.ipv6_prefix`` (``RATE_LIMIT_IPV6_PREFIX``, a ``/64`` by default).
     """
-    limiter = request.scope.get("state", {}).get(RATE_LIMITER_STATE_KEY)
-    prefix = limiter.ipv6_prefix if isinstance(limiter, RateLimiter) else DEFAULT_IPV6_PREFIX
+    limiter = RequestContext.of(request.scope).rate_limiter
+    prefix = DEFAULT_IPV6_PREFIX if limiter is None else limiter.ipv6_prefix
     return f"ip:{_network_of(get_remote_address(request), prefix)}"
 
 
@@ -109,8 +105,8 @@ async def user_or_ip(request: Request) -> str:
     authenticate count against the address; the route's own authentication still
     answers them with its 401.
     """
-    state = scope_state(request.scope)
-    if USER_ID_STATE_KEY not in state:
+    context = RequestContext.of(request.scope)
+    if context.principal_id(request.scope) is None:
         from fastapi_kit.auth.dependencies import get_auth_or_none  # cycle
 
         auth = get_auth_or_none(request)
@@ -119,7 +115,7 @@ async def user_or_ip(request: Request) -> str:
                 await auth.authenticate_request(request)
             except APIError:
                 return client_ip(request)
-    found = state.get(USER_ID_STATE_KEY)
+    found = context.principal_id(request.scope)
     return client_ip(request) if found is None else f"user:{found}"
 
 
@@ -129,12 +125,12 @@ async def user_id(request: Request) -> str:
     Authenticates the request if nothing has yet: without credentials it is a 401
     ``not_authenticated``, with bad ones a 401 ``invalid_token``, before any counting.
     """
-    state = scope_state(request.scope)
-    if USER_ID_STATE_KEY not in state:
+    context = RequestContext.of(request.scope)
+    if context.principal_id(request.scope) is None:
         from fastapi_kit.auth.dependencies import get_current_user  # cycle
 
         await get_current_user(request, None)
-    return f"user:{state[USER_ID_STATE_KEY]}"
+    return f"user:{context.principal_id(request.scope)}"
 
 
 def form_field(name: str = "username") -> Callable[[Request], Awaitable[str]]:

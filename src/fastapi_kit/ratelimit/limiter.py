@@ -13,21 +13,16 @@ from limits.aio.storage import MemoryStorage
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from limits.errors import StorageError
 
-from fastapi_kit._openapi import add_openapi_processor
 from fastapi_kit.errors import ServiceUnavailable
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Sequence
 
-    from fastapi import FastAPI
     from limits import RateLimitItem
     from limits.aio.storage import Storage
     from redis.asyncio import Redis
 
-__all__ = ("RATE_LIMITER_STATE_KEY", "FailurePolicy", "Hit", "RateLimiter", "WindowState")
-
-#: Key of the [`RateLimiter`][fastapi_kit.ratelimit.RateLimiter] in the lifespan state.
-RATE_LIMITER_STATE_KEY = "fastapi_kit.ratelimit"
+__all__ = ("FailurePolicy", "Hit", "RateLimiter", "WindowState")
 
 #: What a limit does when its counters cannot be reached: let the request through
 #: (``"open"``, logged and counted) or refuse it with a 503 (``"closed"``).
@@ -86,8 +81,11 @@ class RateLimiter:
     limiter = RateLimiter()  # in process memory
     limiter = RateLimiter.from_redis(redis)  # shared by every instance
     app = FastAPI(lifespan=limiter.lifespan)
-    limiter.install(app)
+    install_rate_limiter(app, limiter)
     ```
+
+    The limiter itself knows nothing of FastAPI: ``install_rate_limiter`` wires it
+    into an app (``kit.use_rate_limit()`` does both).
 
     Counters use ``limits``' sliding-window counter, through its asyncio storages:
     a request fits when the current window's count plus the previous window's,
@@ -183,17 +181,9 @@ class RateLimiter:
         await self.storage.reset()
 
     @asynccontextmanager
-    async def lifespan(self, _app: object = None) -> AsyncIterator[dict[str, Any]]:
-        """Publish this limiter to requests (lifespan state)."""
-        yield {RATE_LIMITER_STATE_KEY: self}
-
-    def install(self, app: FastAPI) -> None:
-        """Add the headers middleware and document 429s of limited operations."""
-        from fastapi_kit.ratelimit.headers import RateLimitHeadersMiddleware
-        from fastapi_kit.ratelimit.openapi import describe_limits
-
-        app.add_middleware(RateLimitHeadersMiddleware)
-        add_openapi_processor(app, "ratelimit", lambda document: describe_limits(app, document))
+    async def lifespan(self, _app: object = None) -> AsyncIterator[dict[type, RateLimiter]]:
+        """Publish this limiter to the app's lifespan state."""
+        yield {RateLimiter: self}
 
 
 def _pipeline_for(storage: Storage) -> Any:
