@@ -9,7 +9,12 @@ import pytest
 
 PUBLIC = {
     "fastapi_kit": {"Kit", "KitSettings", "__version__"},
-    "fastapi_kit.context": {"RequestContext", "lifespan_service"},
+    "fastapi_kit.context": {
+        "Authenticator",
+        "RequestContext",
+        "lifespan_authenticator",
+        "lifespan_service",
+    },
     "fastapi_kit.errors": {
         "ABOUT_BLANK",
         "PROBLEM_JSON",
@@ -152,6 +157,7 @@ PUBLIC = {
         "get_current_user",
         "get_optional_user",
         "hash_password",
+        "install_auth",
         "require_permission",
         "require_role",
         "require_same_origin",

@@ -14,11 +14,12 @@ user; the request id stays at ``request.state.request_id`` for application code.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar, runtime_checkable
 
 import structlog
 
 if TYPE_CHECKING:
+    from starlette.requests import Request
     from starlette.types import Scope
 
     from fastapi_kit.auth.tokens import TokenClaims
@@ -27,7 +28,7 @@ if TYPE_CHECKING:
     from fastapi_kit.cache.service import Cache
     from fastapi_kit.ratelimit.limiter import RateLimiter, WindowState
 
-__all__ = ("RequestContext", "lifespan_service")
+__all__ = ("Authenticator", "RequestContext", "lifespan_authenticator", "lifespan_service")
 
 _SCOPE_KEY = "fastapi_kit"
 T = TypeVar("T")
@@ -105,11 +106,34 @@ class RequestContext:
             self._log_keys.clear()
 
 
+@runtime_checkable
+class Authenticator(Protocol):
+    """What finds a request's user: the auth block's ``Auth`` is one.
+
+    Blocks that need the user without depending on the auth block (the rate
+    limiter's per-user keys) look it up by this protocol.
+    """
+
+    async def authenticate_request(self, request: Request) -> UserProtocol | None:
+        """The request's user, ``None`` without credentials; raise on bad ones."""
+        ...
+
+
 def lifespan_service(scope: Scope, kind: type[T]) -> T | None:
     """The ``kind`` of service the app's lifespan published, or ``None``.
 
     Services publish themselves under their own class (``yield {Database: self}``),
-    so the lookup is by type, not by a name.
+    so the lookup is by type, not by a name: the class itself, else the first
+    service that is a ``kind`` (a subclass).
     """
-    found = scope.get("state", {}).get(kind)
-    return found if isinstance(found, kind) else None
+    state: dict[Any, Any] = scope.get("state", {})
+    found = state.get(kind)
+    if isinstance(found, kind):
+        return found
+    return next((value for value in state.values() if isinstance(value, kind)), None)
+
+
+def lifespan_authenticator(scope: Scope) -> Authenticator | None:
+    """The service of the app's lifespan that authenticates requests, if any."""
+    state: dict[Any, Any] = scope.get("state", {})
+    return next((value for value in state.values() if isinstance(value, Authenticator)), None)

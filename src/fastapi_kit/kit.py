@@ -14,7 +14,7 @@ from pydantic import SecretStr
 
 from fastapi_kit._openapi import add_openapi_processor
 from fastapi_kit._redis import create_redis
-from fastapi_kit.auth import Auth, AuthConfig, MemoryRevocationStore
+from fastapi_kit.auth import Auth, AuthConfig, MemoryRevocationStore, install_auth
 from fastapi_kit.auth.passwords import CryptContextHasher
 from fastapi_kit.cache import Cache, MemoryCache
 from fastapi_kit.db import Database
@@ -296,7 +296,7 @@ class Kit:
             self.add_lifespan(self._redis_lifespan)
         if self.auth is not None:
             self.add_lifespan(self.auth.lifespan)
-            self.auth.install(app)
+            install_auth(app, self.auth)
         add_health_routes(app, self.readiness, problem_types=problems)
         install_offline_docs(app)
         app.add_middleware(

@@ -11,7 +11,14 @@ from fastapi import FastAPI, Request
 
 from auth.app import FAST_HASHER, Directory, add_user, make_app
 from fastapi_kit import Kit, KitSettings
-from fastapi_kit.auth import Auth, AuthConfig, CurrentUser, SigningKey, TokenService
+from fastapi_kit.auth import (
+    Auth,
+    AuthConfig,
+    CurrentUser,
+    SigningKey,
+    TokenService,
+    install_auth,
+)
 from fastapi_kit.errors import install_error_handlers
 from fastapi_kit.testing import app_client, auth_headers
 from helpers import LogCapture, client_for, flush_logs
@@ -105,7 +112,7 @@ async def test_auth_works_without_kit() -> None:
     auth = Auth(AuthConfig(signing_key=SigningKey("s" * 32), claims_only=True))
     app = FastAPI(lifespan=auth.lifespan)
     install_error_handlers(app)
-    auth.install(app)
+    install_auth(app, auth)
 
     @app.get("/me")
     async def me(user: CurrentUser) -> dict[str, str]:

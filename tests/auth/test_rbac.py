@@ -83,10 +83,10 @@ def test_role_hierarchy_is_transitive_and_cycle_safe() -> None:
 
 
 def test_an_app_without_protected_routes_keeps_its_openapi_untouched() -> None:
-    from fastapi_kit.auth import Auth, AuthConfig, SigningKey
+    from fastapi_kit.auth import Auth, AuthConfig, SigningKey, install_auth
 
     app = FastAPI()
-    Auth(AuthConfig(signing_key=SigningKey("s" * 32), claims_only=True)).install(app)
+    install_auth(app, Auth(AuthConfig(signing_key=SigningKey("s" * 32), claims_only=True)))
 
     @app.get("/public")
     async def public() -> dict[str, str]:

@@ -27,6 +27,7 @@ from fastapi_kit.auth.dependencies import (
     require_same_origin,
 )
 from fastapi_kit.auth.forms import PasswordLoginForm, PasswordLoginRequest
+from fastapi_kit.auth.install import install_auth
 from fastapi_kit.auth.passwords import (
     CryptContextHasher,
     PasswordHasher,
@@ -37,7 +38,6 @@ from fastapi_kit.auth.passwords import (
 from fastapi_kit.auth.policy import PasswordPolicy, validate_password
 from fastapi_kit.auth.rbac import (
     PermissionRequirement,
-    RolePolicy,
     RoleRequirement,
     require_permission,
     require_role,
@@ -47,6 +47,7 @@ from fastapi_kit.auth.revocation import (
     RevocationStoreError,
     TokenRevocationStore,
 )
+from fastapi_kit.auth.roles import RolePolicy
 from fastapi_kit.auth.service import Auth, TokenResponse
 from fastapi_kit.auth.tokens import TokenClaims, TokenPair, TokenService
 from fastapi_kit.auth.users import LoginUser, TokenUser, UserLoader, UserLookup, UserProtocol
@@ -83,6 +84,7 @@ __all__ = (
     "get_current_user",
     "get_optional_user",
     "hash_password",
+    "install_auth",
     "require_permission",
     "require_role",
     "require_same_origin",

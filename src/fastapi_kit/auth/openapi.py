@@ -5,6 +5,8 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from fastapi_kit._openapi import dependency_calls, documented_routes, operations_of
+from fastapi_kit.auth.dependencies import get_current_user, get_optional_user
+from fastapi_kit.auth.rbac import _Requirement
 from fastapi_kit.errors import (
     PROBLEM_JSON,
     CSRFFailed,
@@ -31,9 +33,6 @@ def describe_security(
     their 403 when they require roles or permissions (and what they require) or
     change state (the CSRF check of cookie sessions).
     """
-    from fastapi_kit.auth.dependencies import get_current_user, get_optional_user  # cycle
-    from fastapi_kit.auth.rbac import _Requirement
-
     schemes = document.get("components", {}).get("securitySchemes", {})
     password_flow = schemes.get("OAuth2Password", {}).get("flows", {}).get("password")
     if password_flow is not None:

@@ -17,8 +17,6 @@ from starlette.requests import Request  # noqa: TC002  # FastAPI reads get_auth'
 from starlette.responses import JSONResponse
 
 from fastapi_kit._asgi import get_header
-from fastapi_kit._openapi import add_openapi_processor
-from fastapi_kit.auth.openapi import describe_security
 from fastapi_kit.auth.passwords import CryptContextHasher
 from fastapi_kit.auth.revocation import MemoryRevocationStore, RevocationStoreError
 from fastapi_kit.auth.roles import RolePolicy
@@ -36,7 +34,6 @@ from fastapi_kit.errors import (
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable
 
-    from fastapi import FastAPI
     from starlette.responses import Response
 
     from fastapi_kit.auth.config import AuthConfig
@@ -484,21 +481,6 @@ class Auth:
         """Publish this ``Auth`` to requests (lifespan state); prepare the dummy hash."""
         await self._dummy()
         yield {Auth: self}
-
-    def install(self, app: FastAPI) -> None:
-        """Document the app's security in OpenAPI.
-
-        The token URL of Swagger's Authorize button becomes ``config.token_url``;
-        operations that authenticate list their 401 response, those that require
-        roles or permissions their 403 and what they require.
-        """
-        add_openapi_processor(
-            app,
-            "auth",
-            lambda document: describe_security(
-                app, document, self.config.token_url, self.config.session_cookie
-            ),
-        )
 
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}

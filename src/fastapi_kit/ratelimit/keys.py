@@ -17,8 +17,8 @@ from typing import TypeAlias
 from slowapi.util import get_remote_address
 from starlette.requests import Request
 
-from fastapi_kit.context import RequestContext
-from fastapi_kit.errors import APIError
+from fastapi_kit.context import RequestContext, lifespan_authenticator
+from fastapi_kit.errors import APIError, NotAuthenticated
 from fastapi_kit.ratelimit.limiter import DEFAULT_IPV6_PREFIX
 
 __all__ = ("KeyFunc", "client_ip", "client_network", "form_field", "user_id", "user_or_ip")
@@ -107,12 +107,10 @@ async def user_or_ip(request: Request) -> str:
     """
     context = RequestContext.of(request.scope)
     if context.principal_id(request.scope) is None:
-        from fastapi_kit.auth.dependencies import get_auth_or_none  # cycle
-
-        auth = get_auth_or_none(request)
-        if auth is not None:
+        authenticator = lifespan_authenticator(request.scope)
+        if authenticator is not None:
             try:
-                await auth.authenticate_request(request)
+                await authenticator.authenticate_request(request)
             except APIError:
                 return client_ip(request)
     found = context.principal_id(request.scope)
@@ -127,9 +125,12 @@ async def user_id(request: Request) -> str:
     """
     context = RequestContext.of(request.scope)
     if context.principal_id(request.scope) is None:
-        from fastapi_kit.auth.dependencies import get_current_user  # cycle
-
-        await get_current_user(request, None)
+        authenticator = lifespan_authenticator(request.scope)
+        if authenticator is None:
+            msg = "user_id needs authentication: call kit.use_auth(...) before kit.install(app)"
+            raise RuntimeError(msg)
+        if await authenticator.authenticate_request(request) is None:
+            raise NotAuthenticated("Authentication required.")
     return f"user:{context.principal_id(request.scope)}"
 
 

@@ -1,0 +1,48 @@
+"""Import direction: any module imports first, on its own; blocks need only what they use."""
+
+from __future__ import annotations
+
+import pkgutil
+import subprocess
+import sys
+
+import pytest
+
+import fastapi_kit
+
+MODULES = sorted(
+    module.name for module in pkgutil.walk_packages(fastapi_kit.__path__, "fastapi_kit.")
+)
+OPTIONAL = ("redis", "hiredis", "asyncpg")
+
+
+def test_every_module_imports_first_without_a_cycle() -> None:
+    # A cycle held apart by import order shows when the other side is imported first.
+    code = """
+import importlib, sys
+for name in sys.argv[1:]:
+    for loaded in [m for m in sys.modules if m.startswith("fastapi_kit")]:
+        del sys.modules[loaded]
+    importlib.import_module(name)
+"""
+    result = subprocess.run(
+        [sys.executable, "-c", code, *MODULES], capture_output=True, text=True, check=False
+    )
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("block", ["auth", "ratelimit", "cache", "db"])
+def test_a_block_imports_without_the_optional_extras(block: str) -> None:
+    blocked = "".join(f"sys.modules[{name!r}] = None\n" for name in OPTIONAL)
+    code = f"import sys\n{blocked}import fastapi_kit.{block}\nimport fastapi_kit\n"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+
+
+def test_the_ratelimiter_needs_no_other_block() -> None:
+    code = "import sys, fastapi_kit.ratelimit; print(' '.join(sys.modules))"
+    loaded = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.split()
+    others = ("auth", "cache", "db", "logging", "health", "security", "kit")
+    assert [o for o in others if f"fastapi_kit.{o}" in loaded] == []
