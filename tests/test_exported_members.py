@@ -117,6 +117,7 @@ PUBLIC = {
         "CacheError",
         "CacheMiddleware",
         "MemoryCache",
+        "RedisCache",
         "cached",
         "conditional",
         "etag_for",
@@ -218,7 +219,9 @@ def test_a_block_imports_no_block_it_does_not_need(block: str, others: tuple[str
     assert [f"fastapi_kit.{other}" for other in others if f"fastapi_kit.{other}" in loaded] == []
 
 
-@pytest.mark.parametrize("module_name", ["fastapi_kit", "fastapi_kit.auth", "fastapi_kit.testing"])
+@pytest.mark.parametrize(
+    "module_name", ["fastapi_kit", "fastapi_kit.auth", "fastapi_kit.cache", "fastapi_kit.testing"]
+)
 def test_unknown_attributes_of_lazy_packages_are_attribute_errors(module_name: str) -> None:
     module = importlib.import_module(module_name)
     with pytest.raises(AttributeError, match="no attribute 'Nope'"):

@@ -46,3 +46,25 @@ def test_the_ratelimiter_needs_no_other_block() -> None:
     ).stdout.split()
     others = ("auth", "cache", "db", "logging", "health", "security", "kit")
     assert [o for o in others if f"fastapi_kit.{o}" in loaded] == []
+
+
+@pytest.mark.parametrize(
+    ("statement", "extra"),
+    [
+        ("from fastapi_kit.cache.redis import RedisCache", "redis"),
+        ("from fastapi_kit.auth import RedisRevocationStore", "redis"),
+        ("from fastapi_kit.ratelimit import RateLimiter; RateLimiter.from_redis(None)", "redis"),
+        (
+            "from fastapi_kit import Kit, KitSettings; Kit(KitSettings(redis_url='redis://x'))",
+            "redis",
+        ),
+        ("from fastapi_kit.db import Database; Database('postgresql+asyncpg://a@b/c')", "postgres"),
+    ],
+)
+def test_a_missing_extra_says_what_to_install(statement: str, extra: str) -> None:
+    blocked = "".join(f"sys.modules[{name!r}] = None\n" for name in OPTIONAL)
+    code = f"import sys\n{blocked}{statement}\n"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert result.returncode == 1
+    last = result.stderr.strip().splitlines()[-1]
+    assert last.endswith(f'needs the extra: pip install "fastapi-kit[{extra}]"'), last

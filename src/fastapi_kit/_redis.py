@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from fastapi_kit._extras import optional_extra
+
 if TYPE_CHECKING:
     from pydantic import SecretStr
     from redis.asyncio import Redis
@@ -22,13 +24,10 @@ def create_redis(url: str | SecretStr, **options: Any) -> Redis:
     Raises:
         ImportError: The ``redis`` extra is not installed.
     """
-    try:
-        from redis.asyncio import Redis  # optional extra
+    with optional_extra("redis"):
+        from redis.asyncio import Redis
         from redis.asyncio.retry import Retry
         from redis.backoff import NoBackoff
-    except ImportError as exc:  # pragma: no cover - depends on the installation
-        msg = 'Redis support needs the extra: pip install "fastapi-kit[redis]"'
-        raise ImportError(msg) from exc
     raw = url if isinstance(url, str) else url.get_secret_value()
     settings: dict[str, Any] = {
         "socket_connect_timeout": 1.0,

@@ -35,6 +35,7 @@ __all__ = (
     "CacheError",
     "CacheMiddleware",
     "MemoryCache",
+    "RedisCache",
     "cached",
     "conditional",
     "etag_for",
@@ -42,3 +43,13 @@ __all__ = (
     "get_cache",
     "invalidate",
 )
+
+
+def __getattr__(name: str) -> object:
+    # The Redis backend needs the optional extra: imported on first use only.
+    if name == "RedisCache":
+        from fastapi_kit.cache.redis import RedisCache
+
+        return RedisCache
+    msg = f"module 'fastapi_kit.cache' has no attribute {name!r}"
+    raise AttributeError(msg)

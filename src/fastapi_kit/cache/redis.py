@@ -6,9 +6,11 @@ import math
 import secrets
 from typing import TYPE_CHECKING, Any
 
-from redis.exceptions import RedisError
-
+from fastapi_kit._extras import optional_extra
 from fastapi_kit.cache.base import CacheError
+
+with optional_extra("redis"):
+    from redis.exceptions import RedisError
 
 if TYPE_CHECKING:
     from collections.abc import Collection, Mapping, Sequence

@@ -10,6 +10,7 @@ from pydantic import SecretStr
 from sqlalchemy import event, make_url, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
+from fastapi_kit._extras import optional_extra
 from fastapi_kit.db.config import DatabaseConfig
 from fastapi_kit.db.errors import DatabaseUnavailable, translate_error
 
@@ -74,7 +75,8 @@ class Database:
         self.conflict_messages = dict(conflict_messages or {})
         raw_url = url.get_secret_value() if isinstance(url, SecretStr) else url
         self.url = require_async_driver(raw_url)
-        self.engine: AsyncEngine = create_async_engine(self.url, **self._engine_options())
+        with optional_extra("postgres"):  # SQLAlchemy imports asyncpg for postgresql+asyncpg
+            self.engine: AsyncEngine = create_async_engine(self.url, **self._engine_options())
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
         self._logger = structlog.get_logger("fastapi_kit.db")
         event.listen(self.engine.sync_engine, "do_connect", self._connect)

@@ -14,14 +14,18 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from limits import WindowStats
-from limits.aio.storage import RedisStorage
-from limits.aio.storage.redis.redispy import RedispyBridge
 from limits.errors import StorageError
-from redis.asyncio.retry import Retry
-from redis.backoff import NoBackoff
-from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import NoScriptError, RedisError
-from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from fastapi_kit._extras import optional_extra
+
+with optional_extra("redis"):
+    from limits.aio.storage import RedisStorage
+    from limits.aio.storage.redis.redispy import RedispyBridge
+    from redis.asyncio.retry import Retry
+    from redis.backoff import NoBackoff
+    from redis.exceptions import ConnectionError as RedisConnectionError
+    from redis.exceptions import NoScriptError, RedisError
+    from redis.exceptions import TimeoutError as RedisTimeoutError
 
 if TYPE_CHECKING:
     from collections.abc import Sequence

@@ -9,9 +9,11 @@ import math
 import time
 from typing import TYPE_CHECKING
 
-from redis.exceptions import RedisError
-
+from fastapi_kit._extras import optional_extra
 from fastapi_kit.auth.revocation.base import RevocationStoreError
+
+with optional_extra("redis"):
+    from redis.exceptions import RedisError
 
 if TYPE_CHECKING:
     from redis.asyncio import Redis

@@ -1,0 +1,41 @@
+"""One guard for the optional extras: a missing package names the extra to install.
+
+Every import of ``redis`` (and ``hiredis``) or ``asyncpg`` in the kit happens inside
+``optional_extra``, as pydantic-settings guards its YAML support::
+
+    with optional_extra("redis"):
+        from redis.exceptions import RedisError
+"""
+
+from __future__ import annotations
+
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Literal
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+__all__ = ("Extra", "optional_extra")
+
+#: The optional extras, by what they add.
+Extra = Literal["redis", "postgres"]
+_WHAT = {"redis": "Redis support", "postgres": "PostgreSQL support"}
+_PACKAGES = {"redis": ("redis", "hiredis"), "postgres": ("asyncpg",)}
+
+
+@contextmanager
+def optional_extra(extra: Extra) -> Iterator[None]:
+    """Turn a missing package of ``extra`` into an ``ImportError`` that says what to install.
+
+    Raises:
+        ImportError: A package of the extra is missing: ``pip install
+            "fastapi-kit[redis]"`` (or ``[postgres]``) in the message.
+    """
+    try:
+        yield
+    except ImportError as exc:
+        missing = (exc.name or "").partition(".")[0]
+        if missing not in _PACKAGES[extra]:
+            raise
+        msg = f'{_WHAT[extra]} needs the extra: pip install "fastapi-kit[{extra}]"'
+        raise ImportError(msg, name=exc.name) from exc
