@@ -1,10 +1,12 @@
 """One guard for the optional extras: a missing package names the extra to install.
 
 Every import of ``redis`` (and ``hiredis``) or ``asyncpg`` in the kit happens inside
-``optional_extra``, as pydantic-settings guards its YAML support::
+``optional_extra``, as pydantic-settings guards its YAML support:
 
-    with optional_extra("redis"):
-        from redis.exceptions import RedisError
+```python
+with optional_extra("redis"):
+    from redis.exceptions import RedisError
+```
 """
 
 from __future__ import annotations
