@@ -15,7 +15,6 @@ from pydantic import SecretStr
 from fastapi_kit._openapi import add_openapi_processor
 from fastapi_kit._redis import create_redis
 from fastapi_kit.auth import Auth, AuthConfig, MemoryRevocationStore, install_auth
-from fastapi_kit.auth.passwords import CryptContextHasher
 from fastapi_kit.cache import Cache, MemoryCache
 from fastapi_kit.db import Database
 from fastapi_kit.errors import ProblemTypes, install_error_handlers
@@ -239,7 +238,7 @@ class Kit:
             config,
             user_loader=user_loader,
             revocation=revocation,
-            hasher=hasher or CryptContextHasher(threads=settings.password_hash_threads),
+            hasher=hasher,
             role_policy=role_policy,
         )
         return self.auth

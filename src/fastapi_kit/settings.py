@@ -2,17 +2,41 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+import dataclasses
+import importlib
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import Field, PositiveInt, SecretStr, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from fastapi_kit import _validation
 
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
 __all__ = ("KitSettings",)
 
-#: The shortest accepted HS256 key (RFC 7518 section 3.2: at least the hash size).
-MIN_SECRET_KEY_BYTES = 32
+
+def _owned(path: str) -> Callable[[], Any]:
+    """The default the block keeps at ``path``: ``module:NAME`` or ``module:Config.field``.
+
+    Read when settings are made, not when this module is imported: importing the
+    settings loads no block, and no default is written twice.
+    """
+    module, _, name = path.partition(":")
+    owner_name, _, field_name = name.partition(".")
+
+    def default() -> Any:
+        owner = getattr(importlib.import_module(module), owner_name)
+        if not field_name:
+            return owner
+        return next(f.default for f in dataclasses.fields(owner) if f.name == field_name)
+
+    return default
+
+
+_AUTH = "fastapi_kit.auth.config:AuthConfig."
+_DB = "fastapi_kit.db.config:DatabaseConfig."
 
 CommaList = Annotated[list[str], NoDecode]
 
@@ -33,7 +57,9 @@ class KitSettings(BaseSettings):
     a ``ValidationError`` naming the variable.
 
     Each block can also be configured directly, without this class: see the
-    block's own parameters.
+    block's own parameters. The defaults are the blocks' own (``AuthConfig``,
+    ``DatabaseConfig``, ``Cache``...): this class maps variables onto them and
+    restates no number, so creating an instance imports the blocks.
     """
 
     model_config = SettingsConfigDict(
@@ -60,23 +86,36 @@ class KitSettings(BaseSettings):
         description="SQLAlchemy async URL, e.g. `postgresql+asyncpg://...` (secret: it "
         "may hold a password).",
     )
-    db_pool_size: PositiveInt = Field(5, description="Connections the pool keeps open.")
+    db_pool_size: PositiveInt = Field(
+        default_factory=_owned(_DB + "pool_size"), description="Connections the pool keeps open."
+    )
     db_max_overflow: int = Field(
-        10, ge=0, description="Extra connections the pool may open under load."
+        default_factory=_owned(_DB + "max_overflow"),
+        ge=0,
+        description="Extra connections the pool may open under load.",
     )
     db_pool_timeout: float = Field(
-        5.0, gt=0, description="Seconds a request waits for a pooled connection (then 503)."
+        default_factory=_owned(_DB + "pool_timeout"),
+        gt=0,
+        description="Seconds a request waits for a pooled connection (then 503).",
     )
     db_pool_recycle: PositiveInt = Field(
-        1800, description="Seconds after which a pooled connection is replaced."
+        default_factory=_owned(_DB + "pool_recycle"),
+        description="Seconds after which a pooled connection is replaced.",
     )
     db_connect_timeout: float = Field(
-        5.0, gt=0, description="Seconds a new database connection may take."
+        default_factory=_owned(_DB + "connect_timeout"),
+        gt=0,
+        description="Seconds a new database connection may take.",
     )
     db_sqlite_busy_timeout: float = Field(
-        5.0, ge=0, description="Seconds a SQLite statement waits for another writer's lock."
+        default_factory=_owned(_DB + "sqlite_busy_timeout"),
+        ge=0,
+        description="Seconds a SQLite statement waits for another writer's lock.",
     )
-    db_echo: bool = Field(False, description="Log every SQL statement (debugging).")
+    db_echo: bool = Field(
+        default_factory=_owned(_DB + "echo"), description="Log every SQL statement (debugging)."
+    )
     redis_url: SecretStr | None = Field(
         None,
         description="Redis URL. Set: cache, rate-limit counters and token revocation "
@@ -84,28 +123,43 @@ class KitSettings(BaseSettings):
     )
 
     # --- auth -----------------------------------------------------------------
-    access_token_ttl: PositiveInt = Field(900, description="Access token lifetime, seconds.")
+    access_token_ttl: PositiveInt = Field(
+        default_factory=_owned(_AUTH + "access_ttl"), description="Access token lifetime, seconds."
+    )
     refresh_token_ttl: PositiveInt = Field(
-        1_209_600, description="Refresh token lifetime, seconds."
+        default_factory=_owned(_AUTH + "refresh_ttl"),
+        description="Refresh token lifetime, seconds.",
     )
 
-    jwt_issuer: str = Field("fastapi-kit", min_length=1, description="`iss` of issued tokens.")
-    jwt_audience: str = Field("fastapi-kit", min_length=1, description="`aud` of issued tokens.")
+    jwt_issuer: str = Field(
+        default_factory=_owned(_AUTH + "issuer"),
+        min_length=1,
+        description="`iss` of issued tokens.",
+    )
+    jwt_audience: str = Field(
+        default_factory=_owned(_AUTH + "audience"),
+        min_length=1,
+        description="`aud` of issued tokens.",
+    )
     jwt_leeway: int = Field(
-        30, ge=0, le=60, description="Clock skew tolerated on token times, seconds (<= 60)."
+        default_factory=_owned(_AUTH + "leeway"),
+        description="Clock skew tolerated on token times, seconds (<= 60).",
     )
     auth_token_url: str = Field(
-        "/auth/token", description="The login route Swagger's Authorize button posts to."
+        default_factory=_owned(_AUTH + "token_url"),
+        description="The login route Swagger's Authorize button posts to.",
     )
     auth_cookie_secure: bool = Field(
-        True, description="Session cookies over HTTPS only (turn off for local http)."
+        default_factory=_owned(_AUTH + "cookie_secure"),
+        description="Session cookies over HTTPS only (turn off for local http).",
     )
     revocation_policy: Literal["fail_closed", "fail_open"] = Field(
-        "fail_closed",
+        default_factory=_owned(_AUTH + "revocation_policy"),
         description="When the revocation store is down: refuse tokens (503) or accept them.",
     )
     password_hash_threads: PositiveInt = Field(
-        4, description="Password hashes computed at once, in worker threads."
+        default_factory=_owned(_AUTH + "hash_threads"),
+        description="Password hashes computed at once, in worker threads.",
     )
 
     # --- rate limiting and caching --------------------------------------------
@@ -118,15 +172,18 @@ class KitSettings(BaseSettings):
         "300/minute", description="Default budget per user (per IP when anonymous)."
     )
     rate_limit_ipv6_prefix: int = Field(
-        64,
+        default_factory=_owned("fastapi_kit.ratelimit.limiter:DEFAULT_IPV6_PREFIX"),
         ge=1,
         le=128,
         description="Leading bits of an IPv6 address that count as one client in "
         "per-address limits (a /64 by default: one client usually holds a whole one).",
     )
-    cache_ttl: PositiveInt = Field(60, description="Seconds cached GET responses live.")
+    cache_ttl: PositiveInt = Field(
+        default_factory=_owned("fastapi_kit.cache.service:DEFAULT_TTL"),
+        description="Seconds cached GET responses live.",
+    )
     cache_max_bytes: PositiveInt = Field(
-        64 * 1024 * 1024,
+        default_factory=_owned("fastapi_kit.cache.memory:DEFAULT_MAX_BYTES"),
         description="Bytes the in-process cache may hold (without `REDIS_URL`); least "
         "recently used entries go first beyond it.",
     )
@@ -143,7 +200,9 @@ class KitSettings(BaseSettings):
         default_factory=lambda: ["*"], description="Accepted `Host` names; `*` accepts any."
     )
     max_body_size: int = Field(
-        1024 * 1024, ge=0, description="Largest accepted request body, bytes (413 above)."
+        default_factory=_owned("fastapi_kit.security.body_limit:DEFAULT_MAX_BODY_SIZE"),
+        ge=0,
+        description="Largest accepted request body, bytes (413 above).",
     )
 
     # --- errors ---------------------------------------------------------------
@@ -160,7 +219,9 @@ class KitSettings(BaseSettings):
         "INFO", description="Minimum log level."
     )
     readiness_timeout: float = Field(
-        2.0, gt=0, description="Seconds each readiness check may take."
+        default_factory=_owned("fastapi_kit.health.checks:DEFAULT_TIMEOUT"),
+        gt=0,
+        description="Seconds each readiness check may take.",
     )
 
     # --- runtime --------------------------------------------------------------
@@ -188,8 +249,18 @@ class KitSettings(BaseSettings):
     @field_validator("secret_key")
     @classmethod
     def _check_secret_key(cls, value: SecretStr | None) -> SecretStr | None:
-        if value is not None and len(value.get_secret_value().encode()) < MIN_SECRET_KEY_BYTES:
-            msg = f"SECRET_KEY must be at least {MIN_SECRET_KEY_BYTES} bytes"
+        shortest = _owned("fastapi_kit.auth.config:MIN_HMAC_KEY_BYTES")()
+        if value is not None and len(value.get_secret_value().encode()) < shortest:
+            msg = f"SECRET_KEY must be at least {shortest} bytes"
+            raise ValueError(msg)
+        return value
+
+    @field_validator("jwt_leeway")
+    @classmethod
+    def _check_leeway(cls, value: int) -> int:
+        longest = _owned("fastapi_kit.auth.config:MAX_LEEWAY")()
+        if not 0 <= value <= longest:
+            msg = f"JWT_LEEWAY must be between 0 and {longest} seconds"
             raise ValueError(msg)
         return value
 

@@ -16,6 +16,8 @@ __all__ = ("MAX_LEEWAY", "MIN_HMAC_KEY_BYTES", "AuthConfig", "SigningKey")
 MAX_LEEWAY = 60
 #: The shortest HMAC key accepted (RFC 7518 section 3.2: at least the hash size).
 MIN_HMAC_KEY_BYTES = 32
+#: The login route Swagger's Authorize button posts to, unless configured.
+DEFAULT_TOKEN_URL = "/auth/token"  # noqa: S105  # a route, not a secret
 _HMAC = frozenset({"HS256", "HS384", "HS512"})
 _ASYMMETRIC = frozenset(
     {"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA"}
@@ -113,7 +115,7 @@ class AuthConfig:
     access_ttl: int = 900
     refresh_ttl: int = 1_209_600
     leeway: int = 30
-    token_url: str = "/auth/token"  # noqa: S105  # a route, not a secret
+    token_url: str = DEFAULT_TOKEN_URL
     revocation_policy: RevocationPolicy = "fail_closed"
     claims_only: bool = False
     cookie_name: str = "session"
@@ -175,6 +177,7 @@ class AuthConfig:
             "token_url": settings.auth_token_url,
             "revocation_policy": settings.revocation_policy,
             "cookie_secure": settings.auth_cookie_secure,
+            "hash_threads": settings.password_hash_threads,
             # Origins CORS lets send credentials may log in with cookies too.
             "trusted_origins": tuple(o for o in settings.cors_origins if o != "*"),
             **overrides,

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.security import OAuth2PasswordBearer
 
+from fastapi_kit.auth.config import DEFAULT_TOKEN_URL
 from fastapi_kit.auth.service import get_auth, get_auth_or_none
 from fastapi_kit.auth.users import UserProtocol
 from fastapi_kit.errors import NotAuthenticated
@@ -38,7 +39,7 @@ class _DocumentedBearer(OAuth2PasswordBearer):
 #: The security scheme protected operations declare. The token URL shown is the
 #: configured one (``AuthConfig.token_url``); the cookie scheme is added to the
 #: document next to it.
-bearer_scheme = _DocumentedBearer(tokenUrl="/auth/token", scheme_name="OAuth2Password")
+bearer_scheme = _DocumentedBearer(tokenUrl=DEFAULT_TOKEN_URL, scheme_name="OAuth2Password")
 
 
 async def get_optional_user(

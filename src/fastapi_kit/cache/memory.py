@@ -13,6 +13,9 @@ if TYPE_CHECKING:
 
 __all__ = ("MemoryCache",)
 
+#: The most bytes of keys and values the in-process cache keeps, unless configured.
+DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+
 
 class MemoryCache:
     """A [`CacheBackend`][fastapi_kit.cache.CacheBackend] in process memory.
@@ -42,7 +45,7 @@ class MemoryCache:
         self,
         *,
         max_entries: int = 10_000,
-        max_bytes: int = 64 * 1024 * 1024,
+        max_bytes: int = DEFAULT_MAX_BYTES,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         if max_entries < 1:

@@ -33,6 +33,8 @@ __all__ = ("Cache",)
 F = TypeVar("F", bound="Callable[..., Any]")
 
 _POLL_SECONDS = 0.02
+#: Seconds entries live unless ``cached(ttl=...)`` says otherwise.
+DEFAULT_TTL = 60
 
 
 class Cache:
@@ -67,7 +69,7 @@ class Cache:
         self,
         backend: CacheBackend | None = None,
         *,
-        default_ttl: float = 60,
+        default_ttl: float = DEFAULT_TTL,
         principal: Callable[[Request], str | None] | None = None,
         lock_ttl: float = 5.0,
         lock_wait: float = 2.0,

@@ -10,6 +10,9 @@ import structlog
 
 __all__ = ("CheckResult", "ReadinessCheck", "ReadinessChecks")
 
+#: Seconds each readiness check may take, unless configured.
+DEFAULT_TIMEOUT = 2.0
+
 CheckResult = Literal["ok", "error", "timeout"]
 #: A probe: returns normally (anything but ``False``) when healthy, raises or returns
 #: ``False`` when not.
@@ -31,7 +34,7 @@ class ReadinessChecks:
         default_timeout: Seconds each probe may take unless it names its own.
     """
 
-    def __init__(self, *, default_timeout: float = 2.0) -> None:
+    def __init__(self, *, default_timeout: float = DEFAULT_TIMEOUT) -> None:
         self.default_timeout = default_timeout
         self._checks: dict[str, tuple[ReadinessCheck, float]] = {}
         self._logger = structlog.get_logger("fastapi_kit.health")
