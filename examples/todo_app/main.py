@@ -16,10 +16,7 @@ from fastapi_kit import Kit
 from fastapi_kit.auth import RolePolicy
 from todo_app.accounts import ensure_admin
 from todo_app.migrations import check_schema
-from todo_app.routers.admin import admin_router
-from todo_app.routers.auth import auth_router
-from todo_app.routers.todos import todos_router
-from todo_app.routers.users import users_router
+from todo_app.routers import admin, auth, todos, users
 from todo_app.settings import Settings
 
 if TYPE_CHECKING:
@@ -71,8 +68,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     api = APIRouter(prefix=API_PREFIX)
-    for router in (auth_router, users_router, todos_router, admin_router):
-        api.include_router(router(kit))
+    for module in (auth, users, todos, admin):
+        api.include_router(module.router)
     app.include_router(api)
     return kit.install(app)
 

@@ -174,6 +174,8 @@ class Kit:
         Counters live in Redis when ``REDIS_URL`` is set (every instance shares one
         budget), in process memory otherwise. Address-keyed limits count an IPv6
         client by its ``RATE_LIMIT_IPV6_PREFIX`` network. Routes use ``limit(...)``,
+        ``default_limit()`` and ``login_limit()`` (which read ``RATE_LIMIT_DEFAULT``
+        and ``RATE_LIMIT_AUTH`` from the limiter per request), or
         ``kit.default_rate_limit`` and ``kit.auth_rate_limit``.
 
         Args:
@@ -181,13 +183,17 @@ class Kit:
                 otherwise: ``"open"`` (let requests through, logged and counted) or
                 ``"closed"`` (503).
         """
-        prefix = self.settings.rate_limit_ipv6_prefix
+        settings = self.settings
+        options: dict[str, Any] = {
+            "on_error": on_error,
+            "ipv6_prefix": settings.rate_limit_ipv6_prefix,
+            "default_limits": settings.rate_limit_default,
+            "auth_limits": settings.rate_limit_auth,
+        }
         if self.redis is not None:
-            self.rate_limiter = RateLimiter.from_redis(
-                self.redis, on_error=on_error, ipv6_prefix=prefix
-            )
+            self.rate_limiter = RateLimiter.from_redis(self.redis, **options)
         else:
-            self.rate_limiter = RateLimiter(on_error=on_error, ipv6_prefix=prefix)
+            self.rate_limiter = RateLimiter(**options)
         return self.rate_limiter
 
     def use_auth(

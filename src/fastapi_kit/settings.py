@@ -164,12 +164,13 @@ class KitSettings(BaseSettings):
 
     # --- rate limiting and caching --------------------------------------------
     rate_limit_auth: str = Field(
-        "10/minute",
+        default_factory=_owned("fastapi_kit.ratelimit.limiter:DEFAULT_AUTH_LIMITS"),
         description="Limit on login and registration, per IP and per account "
         "(limits' notation: '10/minute', '5/minute;100/day').",
     )
     rate_limit_default: str = Field(
-        "300/minute", description="Default budget per user (per IP when anonymous)."
+        default_factory=_owned("fastapi_kit.ratelimit.limiter:DEFAULT_LIMITS"),
+        description="Default budget per user (per IP when anonymous).",
     )
     rate_limit_ipv6_prefix: int = Field(
         default_factory=_owned("fastapi_kit.ratelimit.limiter:DEFAULT_IPV6_PREFIX"),

@@ -11,16 +11,16 @@ from fastapi_kit.auth import CurrentUser, require_role
 from fastapi_kit.cache import cached, conditional, invalidate
 from fastapi_kit.db import MAX_OFFSET, DbSession, Page, Pagination, paginate
 from fastapi_kit.errors import NotFound, problem_responses
+from fastapi_kit.ratelimit import default_limit
 from todo_app.models import Todo
 from todo_app.schemas import TodoCreate, TodoOut, TodoUpdate
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from fastapi_kit import Kit
     from fastapi_kit.auth import UserProtocol
 
-__all__ = ("todos_router",)
+__all__ = ("router",)
 
 TodoId = Annotated[int, Path(ge=1, le=MAX_OFFSET, description="The todo's id.")]
 _NOT_FOUND = problem_responses(NotFound)
@@ -39,71 +39,75 @@ async def owned_todo(session: AsyncSession, todo_id: int, user: UserProtocol) ->
     return todo
 
 
-def todos_router(kit: Kit) -> APIRouter:
-    """The todo routes: role ``user`` (admins have it too), within the default rate limit."""
-    router = APIRouter(
-        prefix="/todos",
-        tags=["todos"],
-        dependencies=[Depends(kit.default_rate_limit), Depends(require_role("user"))],
-    )
+#: The todo routes: role ``user`` (admins have it too), within the default rate limit.
+router = APIRouter(
+    prefix="/todos",
+    tags=["todos"],
+    dependencies=[Depends(default_limit()), Depends(require_role("user"))],
+)
 
-    # --8<-- [start:routes]
-    @router.get("", summary="List your todos")
-    @cached(tags=["todos:{user_id}"])  # per user; every write of the user invalidates it
-    async def list_todos(
-        user: CurrentUser,
-        session: DbSession,
-        page: Pagination,
-        done: Annotated[bool | None, Query(description="Only done, or only open, todos.")] = None,
-    ) -> Page[TodoOut]:
-        """Your todos, oldest first, a page at a time (``X-Cache`` says HIT or MISS)."""
-        statement = select(Todo).where(Todo.owner_id == int(user.id)).order_by(Todo.id)
-        if done is not None:
-            statement = statement.where(Todo.done == done)
-        return await paginate(session, statement, page)
 
-    @router.post("", status_code=201, summary="Create a todo")
-    async def create_todo(
-        body: TodoCreate,
-        user: CurrentUser,
-        session: DbSession,
-        request: Request,
-        response: Response,
-    ) -> TodoOut:
-        """The new todo; ``Location`` is its URL."""
-        todo = Todo(owner_id=int(user.id), **body.model_dump())
-        session.add(todo)
-        await session.flush()
-        await invalidate(request, [user_tag(user)])
-        response.headers["Location"] = request.app.url_path_for("get_todo", todo_id=todo.id)
-        return TodoOut.model_validate(todo)
+# --8<-- [start:routes]
+@router.get("", summary="List your todos")
+@cached(tags=["todos:{user_id}"])  # per user; every write of the user invalidates it
+async def list_todos(
+    user: CurrentUser,
+    session: DbSession,
+    page: Pagination,
+    done: Annotated[bool | None, Query(description="Only done, or only open, todos.")] = None,
+) -> Page[TodoOut]:
+    """Your todos, oldest first, a page at a time (``X-Cache`` says HIT or MISS)."""
+    statement = select(Todo).where(Todo.owner_id == int(user.id)).order_by(Todo.id)
+    if done is not None:
+        statement = statement.where(Todo.done == done)
+    return await paginate(session, statement, page)
 
-    @router.get("/{todo_id}", summary="Read a todo", responses=_NOT_FOUND)
-    @conditional  # ETag; If-None-Match -> 304
-    async def get_todo(todo_id: TodoId, user: CurrentUser, session: DbSession) -> TodoOut:
-        """One of your todos, with its ``ETag``."""
-        return TodoOut.model_validate(await owned_todo(session, todo_id, user))
 
-    @router.patch("/{todo_id}", summary="Change a todo", responses=_NOT_FOUND)
-    async def update_todo(
-        todo_id: TodoId, body: TodoUpdate, user: CurrentUser, session: DbSession, request: Request
-    ) -> TodoOut:
-        """Only the fields sent change."""
-        todo = await owned_todo(session, todo_id, user)
-        for field, value in body.model_dump(exclude_unset=True).items():
-            setattr(todo, field, value)
-        await session.flush()
-        await invalidate(request, [user_tag(user)])
-        return TodoOut.model_validate(todo)
+@router.post("", status_code=201, summary="Create a todo")
+async def create_todo(
+    body: TodoCreate,
+    user: CurrentUser,
+    session: DbSession,
+    request: Request,
+    response: Response,
+) -> TodoOut:
+    """The new todo; ``Location`` is its URL."""
+    todo = Todo(owner_id=int(user.id), **body.model_dump())
+    session.add(todo)
+    await session.flush()
+    await invalidate(request, [user_tag(user)])
+    response.headers["Location"] = request.app.url_path_for("get_todo", todo_id=todo.id)
+    return TodoOut.model_validate(todo)
 
-    @router.delete("/{todo_id}", status_code=204, summary="Delete a todo", responses=_NOT_FOUND)
-    async def delete_todo(
-        todo_id: TodoId, user: CurrentUser, session: DbSession, request: Request
-    ) -> None:
-        """Gone for good."""
-        await session.delete(await owned_todo(session, todo_id, user))
-        await session.flush()
-        await invalidate(request, [user_tag(user)])
 
-    # --8<-- [end:routes]
-    return router
+@router.get("/{todo_id}", summary="Read a todo", responses=_NOT_FOUND)
+@conditional  # ETag; If-None-Match -> 304
+async def get_todo(todo_id: TodoId, user: CurrentUser, session: DbSession) -> TodoOut:
+    """One of your todos, with its ``ETag``."""
+    return TodoOut.model_validate(await owned_todo(session, todo_id, user))
+
+
+@router.patch("/{todo_id}", summary="Change a todo", responses=_NOT_FOUND)
+async def update_todo(
+    todo_id: TodoId, body: TodoUpdate, user: CurrentUser, session: DbSession, request: Request
+) -> TodoOut:
+    """Only the fields sent change."""
+    todo = await owned_todo(session, todo_id, user)
+    for field, value in body.model_dump(exclude_unset=True).items():
+        setattr(todo, field, value)
+    await session.flush()
+    await invalidate(request, [user_tag(user)])
+    return TodoOut.model_validate(todo)
+
+
+@router.delete("/{todo_id}", status_code=204, summary="Delete a todo", responses=_NOT_FOUND)
+async def delete_todo(
+    todo_id: TodoId, user: CurrentUser, session: DbSession, request: Request
+) -> None:
+    """Gone for good."""
+    await session.delete(await owned_todo(session, todo_id, user))
+    await session.flush()
+    await invalidate(request, [user_tag(user)])
+
+
+# --8<-- [end:routes]

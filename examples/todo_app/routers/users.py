@@ -2,34 +2,26 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from fastapi import APIRouter, Depends
 
 from fastapi_kit.auth import CurrentUser
 from fastapi_kit.db import DbSession
 from fastapi_kit.errors import InvalidToken
+from fastapi_kit.ratelimit import default_limit
 from todo_app.models import User
 from todo_app.schemas import UserOut
 
-if TYPE_CHECKING:
-    from fastapi_kit import Kit
-
-__all__ = ("users_router",)
+__all__ = ("router",)
 
 
-def users_router(kit: Kit) -> APIRouter:
-    """The account routes, within the default rate limit."""
-    router = APIRouter(
-        prefix="/users", tags=["users"], dependencies=[Depends(kit.default_rate_limit)]
-    )
+#: The account routes, within the default rate limit.
+router = APIRouter(prefix="/users", tags=["users"], dependencies=[Depends(default_limit())])
 
-    @router.get("/me", summary="The authenticated user")
-    async def me(user: CurrentUser, session: DbSession) -> UserOut:
-        """The account the token or session cookie belongs to."""
-        account = await session.get(User, int(user.id))
-        if account is None:  # deleted behind the token's back
-            raise InvalidToken("The account no longer exists.")
-        return UserOut.model_validate(account)
 
-    return router
+@router.get("/me", summary="The authenticated user")
+async def me(user: CurrentUser, session: DbSession) -> UserOut:
+    """The account the token or session cookie belongs to."""
+    account = await session.get(User, int(user.id))
+    if account is None:  # deleted behind the token's back
+        raise InvalidToken("The account no longer exists.")
+    return UserOut.model_validate(account)

@@ -20,10 +20,13 @@ async def search(q: str) -> list[str]: ...
 from __future__ import annotations
 
 from fastapi_kit.ratelimit.dependencies import (
+    AppLimits,
     Budget,
     Limit,
     RateLimitExceeded,
+    auth_limits,
     default_limit,
+    default_limits,
     exempt,
     get_rate_limiter,
     limit,
@@ -47,6 +50,7 @@ from fastapi_kit.ratelimit.limiter import (
 )
 
 __all__ = (
+    "AppLimits",
     "Budget",
     "FailurePolicy",
     "Hit",
@@ -56,9 +60,11 @@ __all__ = (
     "RateLimitHeadersMiddleware",
     "RateLimiter",
     "WindowState",
+    "auth_limits",
     "client_ip",
     "client_network",
     "default_limit",
+    "default_limits",
     "exempt",
     "form_field",
     "get_rate_limiter",

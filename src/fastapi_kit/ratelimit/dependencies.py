@@ -25,10 +25,13 @@ if TYPE_CHECKING:
     from limits import RateLimitItem
 
 __all__ = (
+    "AppLimits",
     "Budget",
     "Limit",
     "RateLimitExceeded",
+    "auth_limits",
     "default_limit",
+    "default_limits",
     "exempt",
     "get_rate_limiter",
     "limit",
@@ -38,6 +41,25 @@ __all__ = (
 F = TypeVar("F", bound=Callable[..., Any])
 
 _EXEMPT_ATTRIBUTE = "_fastapi_kit_ratelimit_exempt"
+
+#: Limits an app configures, read from its ``RateLimiter`` when a request comes.
+AppLimits: TypeAlias = Callable[[RateLimiter], str]
+
+
+def default_limits(limiter: RateLimiter) -> str:
+    """The app's default limits (``RATE_LIMIT_DEFAULT``): ``limit(default_limits)``."""
+    return limiter.default_limits
+
+
+def auth_limits(limiter: RateLimiter) -> str:
+    """The app's limits on logins and registrations (``RATE_LIMIT_AUTH``)."""
+    return limiter.auth_limits
+
+
+class _Parsed(NamedTuple):
+    items: tuple[RateLimitItem, ...]
+    policies: tuple[tuple[tuple[RateLimitItem, str], ...], ...]
+
 
 #: ``request -> cost`` (sync or async), or a fixed cost.
 Cost: TypeAlias = int | Callable[[Request], int | Awaitable[int]]
@@ -110,7 +132,7 @@ class Limit(DependencyDecorator):
 
     def __init__(
         self,
-        limits: str,
+        limits: str | AppLimits,
         *,
         budgets: Sequence[Budget] = (Budget(user_or_ip),),
         cost: Cost = 1,
@@ -118,20 +140,47 @@ class Limit(DependencyDecorator):
         on_error: FailurePolicy | None = None,
         default: bool = False,
     ) -> None:
-        self.items: tuple[RateLimitItem, ...] = tuple(parse_many(limits))
-        self.text = limits
+        self.limits = limits
         self.budgets = tuple(budgets)
         self.cost = cost
         self.exempt_when = exempt_when
         self.on_error = on_error
         self.default = default
-        #: Each budget's limits and their names in the ``RateLimit`` headers.
-        self._policies = tuple(_policies(self.items, budget.scope or "route") for budget in budgets)
+        #: Each limits text's windows, and each budget's windows with their names
+        #: in the ``RateLimit`` headers: parsed once per text.
+        self._parsed: dict[str, _Parsed] = {}
+        if isinstance(limits, str):
+            self._parse(limits)  # bad notation fails at import time, not per request
 
         async def check(request: Request) -> None:
             await self.check(request)
 
         self.__wrapped__ = check
+
+    @property
+    def items(self) -> tuple[RateLimitItem, ...]:
+        """The windows of a limit given as text (``limit("5/minute")``)."""
+        return self.items_for(None)
+
+    def items_for(self, limiter: RateLimiter | None) -> tuple[RateLimitItem, ...]:
+        """The windows this limit applies in an app with ``limiter``."""
+        return self._parse(self._text(limiter)).items
+
+    def _text(self, limiter: RateLimiter | None) -> str:
+        if isinstance(self.limits, str):
+            return self.limits
+        if limiter is None:
+            msg = f"{self!r} takes its limits from the app's RateLimiter, and there is none"
+            raise RuntimeError(msg)
+        return self.limits(limiter)
+
+    def _parse(self, text: str) -> _Parsed:
+        parsed = self._parsed.get(text)
+        if parsed is None:
+            items = tuple(parse_many(text))
+            policies = tuple(_policies(items, budget.scope or "route") for budget in self.budgets)
+            parsed = self._parsed[text] = _Parsed(items, policies)
+        return parsed
 
     async def check(self, request: Request) -> None:
         """Count ``request``; raise ``RateLimitExceeded`` when a limit refuses it.
@@ -145,7 +194,8 @@ class Limit(DependencyDecorator):
             return
         cost = self.cost if isinstance(self.cost, int) else await _resolve(self.cost(request))
         hits: list[Hit] = []
-        for budget, policies in zip(self.budgets, self._policies, strict=True):
+        parsed = self._parse(self._text(limiter))
+        for budget, policies in zip(self.budgets, parsed.policies, strict=True):
             identifiers = (
                 self._scope_of(request, budget.scope),
                 _escape(await _resolve(budget.key(request))),
@@ -174,17 +224,17 @@ class Limit(DependencyDecorator):
         name = getattr(endpoint, "__qualname__", None) or request.scope.get("path", "")
         return _escape(f"{getattr(endpoint, '__module__', '')}.{name}")
 
-    def describe(self) -> str:
+    def describe(self, limiter: RateLimiter | None = None) -> str:
         """The limits, for humans and OpenAPI: ``5 per 1 minute, 100 per 1 day (this route)``."""
         budgets = " and ".join(budget.scope or "this route" for budget in self.budgets)
-        return f"{', '.join(str(item) for item in self.items)} ({budgets})"
+        return f"{', '.join(str(item) for item in self.items_for(limiter))} ({budgets})"
 
     def __repr__(self) -> str:
-        return f"limit({self.text!r})"
+        return f"limit({self.limits!r})"
 
 
 def limit(
-    limits: str,
+    limits: str | AppLimits,
     *,
     key: KeyFunc = user_or_ip,
     scope: str | None = None,
@@ -196,7 +246,9 @@ def limit(
 
     Args:
         limits: slowapi's (``limits``') notation; several limits separated by ``;``
-            (``"5/minute;100/day"``) are all enforced.
+            (``"5/minute;100/day"``) are all enforced. Or the app's own, read from
+            its ``RateLimiter`` per request: ``auth_limits`` (``RATE_LIMIT_AUTH``),
+            ``default_limits`` (``RATE_LIMIT_DEFAULT``).
         key: Whose budget a request counts against: ``user_or_ip`` (default),
             ``user_id``, ``client_ip``, ``form_field("username")``, or any
             ``request -> str`` (sync or async).
@@ -216,17 +268,19 @@ def limit(
     )
 
 
-def default_limit(limits: str, *, key: KeyFunc = user_or_ip) -> Limit:
+def default_limit(limits: str | AppLimits = default_limits, *, key: KeyFunc = user_or_ip) -> Limit:
     """One budget (scope ``default``) for every route it guards, except ``@exempt`` ones.
 
-    Give it to a router or the app: ``APIRouter(dependencies=[Depends(default_limit(...))])``.
+    Give it to a router or the app: ``APIRouter(dependencies=[Depends(default_limit())])``.
     Keyed per user when authenticated, per client address otherwise. A route's own
-    limits apply as well.
+    limits apply as well. Without ``limits``, the app's default limits apply
+    (``RATE_LIMIT_DEFAULT``, read from the ``RateLimiter`` when a request comes), so
+    a module-level router needs no settings.
     """
     return Limit(limits, budgets=[Budget(key, "default")], default=True)
 
 
-def login_limit(limits: str, *, field: str = "username") -> Limit:
+def login_limit(limits: str | AppLimits = auth_limits, *, field: str = "username") -> Limit:
     """The limit of a login route: one budget per client address, one per account name.
 
     ``dependencies=[Depends(login_limit("10/minute"))]`` on the token route: a client
@@ -234,7 +288,7 @@ def login_limit(limits: str, *, field: str = "username") -> Limit:
     faster than ``limits``. It fails closed (503) when the counters cannot be reached.
 
     Args:
-        limits: The limits of each budget.
+        limits: The limits of each budget; the app's (``RATE_LIMIT_AUTH``) by default.
         field: The form or JSON field holding the account name.
     """
     return Limit(

@@ -24,4 +24,6 @@ def install_rate_limiter(app: FastAPI, limiter: RateLimiter) -> None:
     too, or use ``kit.use_rate_limit()``, which does both.
     """
     app.add_middleware(RateLimitHeadersMiddleware, limiter=limiter)
-    add_openapi_processor(app, "ratelimit", lambda document: describe_limits(app, document))
+    add_openapi_processor(
+        app, "ratelimit", lambda document: describe_limits(app, document, limiter)
+    )

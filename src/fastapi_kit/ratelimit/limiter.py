@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, NamedTuple, TypeAlias
 
 import structlog
+from limits import parse_many
 from limits.aio.storage import MemoryStorage
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from limits.errors import StorageError
@@ -30,6 +31,10 @@ FailurePolicy: TypeAlias = Literal["open", "closed"]
 
 #: Leading bits of an IPv6 address that name one client (one ``/64``, RFC 6177).
 DEFAULT_IPV6_PREFIX = 64
+#: The app's default budget per user (per address when anonymous), unless configured.
+DEFAULT_LIMITS = "300/minute"
+#: The app's limits on logins and registrations, unless configured.
+DEFAULT_AUTH_LIMITS = "10/minute"
 
 #: Errors a storage raises when Redis cannot answer (limits wraps its own).
 STORAGE_ERRORS: tuple[type[Exception], ...] = (StorageError, OSError)
@@ -100,6 +105,13 @@ class RateLimiter:
         ipv6_prefix: Leading bits of an IPv6 address that name one client for
             address-keyed limits (``client_ip``): a ``/64`` by default, since one
             client usually holds a whole one.
+        default_limits: The app's default limits, which ``default_limit()`` (no
+            argument) applies: routers can be made before the settings are read.
+        auth_limits: The app's limits on logins and registrations, which
+            ``login_limit()`` and ``limit(auth_limits, ...)`` apply.
+
+    Raises:
+        ValueError: ``ipv6_prefix`` is out of range, or a limit is not valid notation.
     """
 
     def __init__(
@@ -108,10 +120,19 @@ class RateLimiter:
         *,
         on_error: FailurePolicy = "open",
         ipv6_prefix: int = DEFAULT_IPV6_PREFIX,
+        default_limits: str = DEFAULT_LIMITS,
+        auth_limits: str = DEFAULT_AUTH_LIMITS,
     ) -> None:
         if not 1 <= ipv6_prefix <= 128:  # the bits of an IPv6 address
             msg = "ipv6_prefix must be between 1 and 128"
             raise ValueError(msg)
+        parse_many(default_limits)  # a typo fails now, not on the first request
+        parse_many(auth_limits)
+        #: The app's default limits (``RATE_LIMIT_DEFAULT``): ``default_limit()``.
+        self.default_limits = default_limits
+        #: The app's limits on logins and registrations (``RATE_LIMIT_AUTH``):
+        #: ``login_limit()``, ``limit(auth_limits, ...)``.
+        self.auth_limits = auth_limits
         self.storage: Storage = storage if storage is not None else MemoryStorage()
         self.strategy = SlidingWindowCounterRateLimiter(self.storage)
         self.on_error: FailurePolicy = on_error
@@ -129,6 +150,8 @@ class RateLimiter:
         key_prefix: str = "kit:rl",
         on_error: FailurePolicy = "open",
         ipv6_prefix: int = DEFAULT_IPV6_PREFIX,
+        default_limits: str = DEFAULT_LIMITS,
+        auth_limits: str = DEFAULT_AUTH_LIMITS,
     ) -> RateLimiter:
         """Keep the counters in Redis, on ``redis``'s connection pool.
 
@@ -137,10 +160,18 @@ class RateLimiter:
             key_prefix: Prefix of every counter key.
             on_error: The default failure policy.
             ipv6_prefix: See the class.
+            default_limits: See the class.
+            auth_limits: See the class.
         """
         from fastapi_kit.ratelimit.redis import redis_storage  # optional extra
 
-        return cls(redis_storage(redis, key_prefix), on_error=on_error, ipv6_prefix=ipv6_prefix)
+        return cls(
+            redis_storage(redis, key_prefix),
+            on_error=on_error,
+            ipv6_prefix=ipv6_prefix,
+            default_limits=default_limits,
+            auth_limits=auth_limits,
+        )
 
     async def hit(self, hits: Sequence[Hit]) -> list[WindowState]:
         """Count each of ``hits`` against its window; with Redis, in one round trip.
