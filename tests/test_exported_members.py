@@ -14,6 +14,7 @@ PUBLIC = {
         "RequestContext",
         "lifespan_authenticator",
         "lifespan_service",
+        "published",
     },
     "fastapi_kit.errors": {
         "ABOUT_BLANK",

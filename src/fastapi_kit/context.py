@@ -28,7 +28,13 @@ if TYPE_CHECKING:
     from fastapi_kit.cache.service import Cache
     from fastapi_kit.ratelimit.limiter import RateLimiter, WindowState
 
-__all__ = ("Authenticator", "RequestContext", "lifespan_authenticator", "lifespan_service")
+__all__ = (
+    "Authenticator",
+    "RequestContext",
+    "lifespan_authenticator",
+    "lifespan_service",
+    "published",
+)
 
 _SCOPE_KEY = "fastapi_kit"
 T = TypeVar("T")
@@ -119,21 +125,34 @@ class Authenticator(Protocol):
         ...
 
 
+def published(kind: type[T], service: T) -> dict[str, T]:
+    """The lifespan state that publishes ``service`` as the app's ``kind``.
+
+    ``yield published(Database, self)`` in a lifespan; requests find it with
+    ``lifespan_service(scope, Database)``. The entry is named after the class,
+    so the lookup is by type, never by a name chosen elsewhere.
+    """
+    return {_state_name(kind): service}
+
+
 def lifespan_service(scope: Scope, kind: type[T]) -> T | None:
     """The ``kind`` of service the app's lifespan published, or ``None``.
 
-    Services publish themselves under their own class (``yield {Database: self}``),
-    so the lookup is by type, not by a name: the class itself, else the first
-    service that is a ``kind`` (a subclass).
+    The service published as ``kind``, else the first one that is a ``kind``
+    (a subclass).
     """
-    state: dict[Any, Any] = scope.get("state", {})
-    found = state.get(kind)
+    state: dict[str, Any] = scope.get("state", {})
+    found = state.get(_state_name(kind))
     if isinstance(found, kind):
         return found
     return next((value for value in state.values() if isinstance(value, kind)), None)
 
 
+def _state_name(kind: type) -> str:
+    return f"{kind.__module__}.{kind.__qualname__}"
+
+
 def lifespan_authenticator(scope: Scope) -> Authenticator | None:
     """The service of the app's lifespan that authenticates requests, if any."""
-    state: dict[Any, Any] = scope.get("state", {})
+    state: dict[str, Any] = scope.get("state", {})
     return next((value for value in state.values() if isinstance(value, Authenticator)), None)

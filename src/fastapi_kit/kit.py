@@ -52,7 +52,7 @@ __all__ = ("Kit", "LifespanHook")
 
 #: Something that runs around the app's lifetime: entered at start-up, exited at
 #: shutdown. What it yields, if a mapping, joins the lifespan state (``request.state``).
-LifespanHook: TypeAlias = Callable[[FastAPI], AbstractAsyncContextManager[Mapping[Any, Any] | None]]
+LifespanHook: TypeAlias = Callable[[FastAPI], AbstractAsyncContextManager[Mapping[str, Any] | None]]
 
 
 class Kit:
@@ -260,13 +260,13 @@ class Kit:
         self._lifespan_hooks.append(hook)
 
     @asynccontextmanager
-    async def lifespan(self, app: FastAPI) -> AsyncIterator[dict[Any, Any]]:
+    async def lifespan(self, app: FastAPI) -> AsyncIterator[dict[str, Any]]:
         """The kit's part of the application lifespan (entered by ``install``).
 
         Yields:
             The lifespan state the hooks contributed.
         """
-        state: dict[Any, Any] = {}
+        state: dict[str, Any] = {}
         async with AsyncExitStack() as stack:
             for hook in self._lifespan_hooks:
                 contributed = await stack.enter_async_context(hook(app))

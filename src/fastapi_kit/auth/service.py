@@ -22,7 +22,7 @@ from fastapi_kit.auth.revocation import MemoryRevocationStore, RevocationStoreEr
 from fastapi_kit.auth.roles import RolePolicy
 from fastapi_kit.auth.tokens import TokenClaims, TokenPair, TokenService
 from fastapi_kit.auth.users import TokenUser
-from fastapi_kit.context import RequestContext, lifespan_service
+from fastapi_kit.context import RequestContext, lifespan_service, published
 from fastapi_kit.errors import (
     CSRFFailed,
     InvalidCredentials,
@@ -477,10 +477,10 @@ class Auth:
     # --- app wiring -----------------------------------------------------------------
 
     @asynccontextmanager
-    async def lifespan(self, _app: object = None) -> AsyncIterator[dict[type, Auth]]:
+    async def lifespan(self, _app: object = None) -> AsyncIterator[dict[str, Auth]]:
         """Publish this ``Auth`` to requests (lifespan state); prepare the dummy hash."""
         await self._dummy()
-        yield {Auth: self}
+        yield published(Auth, self)
 
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}

@@ -18,7 +18,7 @@ from fastapi_kit.cache.keys import DeclaredQuery
 from fastapi_kit.cache.memory import MemoryCache
 from fastapi_kit.cache.middleware import CacheMiddleware
 from fastapi_kit.cache.plan import MIDDLEWARE_MISSING, VARY, CachePlan
-from fastapi_kit.context import RequestContext
+from fastapi_kit.context import RequestContext, published
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable, Collection
@@ -239,9 +239,9 @@ class Cache:
     # --- wiring ---------------------------------------------------------------------
 
     @asynccontextmanager
-    async def lifespan(self, _app: object = None) -> AsyncIterator[dict[type, Cache]]:
+    async def lifespan(self, _app: object = None) -> AsyncIterator[dict[str, Cache]]:
         """Publish this cache to requests (lifespan state), for ``CacheDep``."""
-        yield {Cache: self}
+        yield published(Cache, self)
 
     def install(self, app: FastAPI) -> None:
         """Add the response middleware that stores misses and answers ``If-None-Match``."""

@@ -11,6 +11,7 @@ from sqlalchemy import event, make_url, text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker, create_async_engine
 
 from fastapi_kit._extras import optional_extra
+from fastapi_kit.context import published
 from fastapi_kit.db.config import DatabaseConfig
 from fastapi_kit.db.errors import DatabaseUnavailable, translate_error
 
@@ -189,14 +190,14 @@ class Database:
             await connection.execute(text("SELECT 1"))
 
     @asynccontextmanager
-    async def lifespan(self, _app: object = None) -> AsyncIterator[dict[type, Database]]:
+    async def lifespan(self, _app: object = None) -> AsyncIterator[dict[str, Database]]:
         """Publish this database to requests (lifespan state) and dispose of it at shutdown.
 
         Use it as the app's lifespan, or let ``Kit`` enter it; ``DbSession`` finds
         the database through the state it yields.
         """
         try:
-            yield {Database: self}
+            yield published(Database, self)
         finally:
             await self.dispose()
 

@@ -14,6 +14,7 @@ from limits.aio.storage import MemoryStorage
 from limits.aio.strategies import SlidingWindowCounterRateLimiter
 from limits.errors import StorageError
 
+from fastapi_kit.context import published
 from fastapi_kit.errors import ServiceUnavailable
 
 if TYPE_CHECKING:
@@ -212,9 +213,9 @@ class RateLimiter:
         await self.storage.reset()
 
     @asynccontextmanager
-    async def lifespan(self, _app: object = None) -> AsyncIterator[dict[type, RateLimiter]]:
+    async def lifespan(self, _app: object = None) -> AsyncIterator[dict[str, RateLimiter]]:
         """Publish this limiter to the app's lifespan state."""
-        yield {RateLimiter: self}
+        yield published(RateLimiter, self)
 
 
 def _pipeline_for(storage: Storage) -> Any:
