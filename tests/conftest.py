@@ -1,4 +1,4 @@
-"""Shared fixtures: real Redis/PostgreSQL servers (see services.py) and test hygiene."""
+"""Shared fixtures: real Redis/PostgreSQL servers (the services package) and test hygiene."""
 
 from __future__ import annotations
 
@@ -10,9 +10,9 @@ import pytest
 import structlog
 
 from helpers import LogCapture
-from services import postgres_server, postgres_url, redis_server, redis_url
 
-__all__ = ("postgres_server", "postgres_url", "redis_server", "redis_url")
+# redis_server, redis_url, postgres_server, postgres_url: see services/fixtures.py.
+pytest_plugins = ("services.fixtures",)
 
 
 @pytest.fixture(autouse=True, scope="session")

@@ -38,7 +38,7 @@ from services import (
 
 def python_path() -> str:
     """PYTHONPATH for a child interpreter that imports ``services``."""
-    tests_dir = str(Path(services.__file__).parent)
+    tests_dir = str(Path(services.__file__).parent.parent)
     return os.pathsep.join(filter(None, [tests_dir, os.environ.get("PYTHONPATH")]))
 
 
@@ -362,7 +362,7 @@ def test_require_postgres_os_user_as_root_without_an_unprivileged_user(
     monkeypatch: pytest.MonkeyPatch, value: str | None, outcome: type[BaseException]
 ) -> None:
     monkeypatch.setattr(os, "geteuid", lambda: 0)
-    monkeypatch.setattr(services, "find_postgres_os_user", lambda: None)
+    monkeypatch.setattr(services.binaries, "find_postgres_os_user", lambda: None)
     if value is None:
         monkeypatch.delenv("KIT_REQUIRE_SERVICES", raising=False)
     else:
@@ -416,7 +416,7 @@ def test_require_postgres_bindir_without_binaries(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, value: str | None, outcome: type[BaseException]
 ) -> None:
     monkeypatch.setenv("PATH", str(tmp_path))
-    monkeypatch.setattr(services, "POSTGRES_BINDIR_GLOBS", (str(tmp_path / "*" / "bin"),))
+    monkeypatch.setattr(services.binaries, "POSTGRES_BINDIR_GLOBS", (str(tmp_path / "*" / "bin"),))
     if value is None:
         monkeypatch.delenv("KIT_REQUIRE_SERVICES", raising=False)
     else:
@@ -433,11 +433,11 @@ def test_fixtures_skip_or_fail_when_binaries_are_missing(
     (tmp_path / "conftest.py").write_text(
         textwrap.dedent(
             """
-            import services
+            import services.binaries
 
-            services.POSTGRES_BINDIR_GLOBS = ()  # hide /usr/lib/postgresql/*/bin and co.
+            services.binaries.POSTGRES_BINDIR_GLOBS = ()  # hide /usr/lib/postgresql/*/bin and co.
 
-            from services import postgres_server, redis_server
+            from services.fixtures import postgres_server, redis_server
             """
         )
     )

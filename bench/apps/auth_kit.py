@@ -11,7 +11,15 @@ from fastapi import Depends, FastAPI
 from fastapi.responses import PlainTextResponse
 from fastapi.security import OAuth2PasswordRequestForm
 
-from fastapi_kit.auth import Auth, AuthConfig, CurrentUser, SigningKey, hash_password, require_role
+from fastapi_kit.auth import (
+    Auth,
+    AuthConfig,
+    CurrentUser,
+    SigningKey,
+    hash_password,
+    install_auth,
+    require_role,
+)
 from fastapi_kit.errors import install_error_handlers
 
 auth = Auth(
@@ -47,7 +55,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[dict[str, Any]]:
 
 app = FastAPI(lifespan=lifespan)
 install_error_handlers(app)
-auth.install(app)
+install_auth(app, auth)
 
 
 @app.get("/todos/{todo_id}", dependencies=[Depends(require_role("admin"))])
