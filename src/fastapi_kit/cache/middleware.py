@@ -43,6 +43,7 @@ class CacheMiddleware:
     def __init__(self, app: ASGIApp, *, cache: Cache) -> None:
         self.app = app
         self.cache = cache
+        cache.middleware_installed = True  # the stack is built before the lifespan runs
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Handle one ASGI connection."""

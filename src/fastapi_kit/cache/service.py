@@ -81,6 +81,8 @@ class Cache:
         self.lock_wait = lock_wait
         #: Computations under way in this process, by key: their waiters share them.
         self.flights = Flights()
+        #: Set by ``CacheMiddleware`` when the app's middleware stack is built.
+        self.middleware_installed = False
         self._query_keys = DeclaredQuery()
         self._logger = structlog.get_logger("fastapi_kit.cache")
 
@@ -240,7 +242,15 @@ class Cache:
 
     @asynccontextmanager
     async def lifespan(self, _app: object = None) -> AsyncIterator[dict[str, Cache]]:
-        """Publish this cache to requests (lifespan state), for ``CacheDep``."""
+        """Publish this cache to requests (lifespan state), for ``CacheDep``.
+
+        Says once, at start-up, when its middleware is missing (``install``): the
+        cached and conditional endpoints would answer 500.
+        """
+        if not self.middleware_installed:
+            self._logger.warning(
+                "cache_middleware_missing", detail="call cache.install(app) or kit.use_cache()"
+            )
         yield published(Cache, self)
 
     def install(self, app: FastAPI) -> None:

@@ -52,6 +52,7 @@ class RateLimitHeadersMiddleware:
     def __init__(self, app: ASGIApp, *, limiter: RateLimiter) -> None:
         self.app = app
         self.limiter = limiter
+        limiter.middleware_installed = True  # the stack is built before the lifespan runs
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Handle one ASGI connection."""

@@ -141,6 +141,8 @@ class RateLimiter:
         #: Checks let through because the storage failed (fail-open), since start.
         self.failures = 0
         self._pipeline = _pipeline_for(self.storage)
+        #: Set by ``RateLimitHeadersMiddleware`` when the app's middleware stack is built.
+        self.middleware_installed = False
         self._logger = structlog.get_logger("fastapi_kit.ratelimit")
 
     @classmethod
@@ -214,7 +216,16 @@ class RateLimiter:
 
     @asynccontextmanager
     async def lifespan(self, _app: object = None) -> AsyncIterator[dict[str, RateLimiter]]:
-        """Publish this limiter to the app's lifespan state."""
+        """Publish this limiter to the app's lifespan state.
+
+        Says once, at start-up, when its middleware is missing: limited routes would
+        answer 500.
+        """
+        if not self.middleware_installed:
+            self._logger.warning(
+                "rate_limit_middleware_missing",
+                detail="call install_rate_limiter(app, limiter) or kit.use_rate_limit()",
+            )
         yield published(RateLimiter, self)
 
 

@@ -60,6 +60,8 @@ async def app_client(
             instead of answering them like a server (the kit answers them with 500s).
         **kwargs: More ``httpx.AsyncClient`` options (``headers``, ``cookies``...).
     """
+    if app.middleware_stack is None:  # as a server's first ASGI call would, before start-up
+        app.middleware_stack = app.build_middleware_stack()
     async with app.router.lifespan_context(app) as state:
         transport = httpx.ASGITransport(
             app=_WithLifespanState(app, state or {}),
