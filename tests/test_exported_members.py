@@ -107,6 +107,7 @@ PUBLIC = {
         "default_limits",
         "exempt",
         "form_field",
+        "from_slowapi",
         "get_rate_limiter",
         "install_rate_limiter",
         "limit",

@@ -48,6 +48,7 @@ from fastapi_kit.ratelimit.limiter import (
     RateLimiter,
     WindowState,
 )
+from fastapi_kit.ratelimit.slowapi import from_slowapi
 
 __all__ = (
     "AppLimits",
@@ -67,6 +68,7 @@ __all__ = (
     "default_limits",
     "exempt",
     "form_field",
+    "from_slowapi",
     "get_rate_limiter",
     "install_rate_limiter",
     "limit",

@@ -20,6 +20,7 @@ from fastapi_kit.ratelimit.limiter import (
     RateLimiter,
     WindowState,
 )
+from fastapi_kit.ratelimit.slowapi import SlowapiError, slowapi_limit
 
 if TYPE_CHECKING:
     from limits import RateLimitItem
@@ -67,14 +68,20 @@ Cost: TypeAlias = int | Callable[[Request], int | Awaitable[int]]
 ExemptWhen: TypeAlias = Callable[[Request], bool | Awaitable[bool]]
 
 
-class RateLimitExceeded(RateLimited):
+class RateLimitExceeded(RateLimited, SlowapiError):  # type: ignore[misc]  # APIError's attributes win
     """A request over a rate limit: 429 ``rate_limited`` with ``Retry-After``.
 
-    The name is slowapi's; the response is the kit's problem+json envelope, with
+    The name is slowapi's, and so is the class: it is a
+    ``slowapi.errors.RateLimitExceeded`` too, so an app's handler for slowapi's
+    exception (``_rate_limit_exceeded_handler``) still answers it when the kit's
+    handlers are not installed. With them, the ``APIError`` handler comes first in
+    the class's MRO: the response is the kit's problem+json envelope, with
     ``Cache-Control: no-store`` and the ``X-RateLimit-*`` headers.
 
     Attributes:
         window: The limit that refused the request and where it stands.
+        limit: slowapi's ``Limit`` for that window (``limit.limit`` is its
+            ``RateLimitItem``), for handlers written for slowapi.
     """
 
     def __init__(self, window: WindowState) -> None:
@@ -84,6 +91,7 @@ class RateLimitExceeded(RateLimited):
             headers={"Cache-Control": "no-store"},
         )
         self.window = window
+        self.limit = slowapi_limit(window)
 
 
 def get_rate_limiter(request: Request) -> RateLimiter:
@@ -209,6 +217,7 @@ class Limit(DependencyDecorator):
         RequestContext.of(request.scope).rate_limit_windows.extend(windows)
         refused = [window for window in windows if not window.allowed]
         if refused:
+            request.state.view_rate_limit = None  # slowapi's 429 handler reads it
             raise RateLimitExceeded(max(refused, key=lambda window: window.reset_at))
 
     async def _exempt(self, request: Request) -> bool:
