@@ -7,6 +7,34 @@ scripts for all of them in one pipeline: the same keys, the same atomic
 acquisition, the same arithmetic for the numbers, one round trip.
 """
 
+# What this module relies on beyond limits' and redis-py's public APIs (neither offers
+# "acquire and read several sliding windows in one round trip"). All of it is checked,
+# against limits' public SlidingWindowCounterRateLimiter (hit, test, get_window_stats)
+# on a real Redis, by tests/ratelimit/test_redis_contract.py, on the installed versions
+# and on the lowest that pyproject.toml allows (limits 5.1, redis 5.3.1):
+#
+# limits (limits.aio.storage.redis):
+# - RedisStorage.bridge is a RedispyBridge (limits.aio.storage.redis.redispy) when made
+#   with implementation="redispy", and RedisStorage takes key_prefix (since 5.1).
+# - RedispyBridge.lua_acquire_sliding_window and .lua_sliding_window: redis-py Script
+#   objects, registered by RedisStorage.__init__; only their .sha is used.
+# - RedispyBridge.prefixed_key(key) -> f"{key_prefix}:{key}", and .get_connection(),
+#   the redis.asyncio.Redis whose connection_pool is used.
+# - The key layout of RedisStorage._current_window_key / _previous_window_key: for
+#   key = item.key_for(*identifiers), "{key}" (current) and "{key}/-1" (previous),
+#   each prefixed; KEYS[1] is the previous window, KEYS[2] the current one.
+# - acquire_sliding_window.lua takes ARGV limit, expiry (s), amount, and replies 1 if
+#   acquired, nil otherwise; sliding_window.lua takes ARGV expiry (s) and replies
+#   [previous count, previous PTTL, current count, current PTTL], counts as bulk
+#   strings or nil, PTTLs in ms (negative when absent): see _window.
+# - SlidingWindowCounterRateLimiter.get_window_stats' arithmetic: see window_stats.
+#
+# redis-py (redis.asyncio):
+# - ConnectionPool.get_connection() with no argument (a command name was required
+#   before 5.3, is deprecated since), ConnectionPool.release(connection).
+# - Connection.pack_commands, send_packed_command, read_response (raises the reply's
+#   error: NoScriptError for NOSCRIPT), disconnect.
+
 from __future__ import annotations
 
 import math
