@@ -177,7 +177,7 @@ def cache_scenario(*, on_redis: bool) -> Scenario:
             cache_contender(
                 "miss",
                 "every request a miss",
-                "/todos",
+                "/todos-miss",
                 on_redis=on_redis,
                 script="unique_query.lua",
             ),

@@ -107,11 +107,20 @@ async def user_todos(session: DbSession, owner_id: int) -> list[TodoOut]:
 
 @app.get("/todos")
 @cached(ttl=300, tags=["todos:{user_id}"])
-async def list_todos(user: CurrentUser, session: DbSession, n: str | None = None) -> list[TodoOut]:
-    """The user's todos, cached per user.
+async def list_todos(user: CurrentUser, session: DbSession) -> list[TodoOut]:
+    """The user's todos, cached per user."""
+    return await user_todos(session, int(user.id))
 
-    ``n`` is read by no one: the miss scenario (``unique_query.lua``) sends a new
-    one with every request, and only declared query parameters make new entries.
+
+@app.get("/todos-miss")
+@cached(ttl=300, tags=["todos:{user_id}"])
+async def list_todos_missing(
+    user: CurrentUser, session: DbSession, n: str | None = None
+) -> list[TodoOut]:
+    """``/todos`` for the miss scenario, with a new ``n`` every request.
+
+    ``unique_query.lua`` sends the ``n``; only query parameters a route declares
+    make new cache entries.
     """
     return await user_todos(session, int(user.id))
 
