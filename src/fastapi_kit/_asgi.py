@@ -44,9 +44,10 @@ def set_request_id(scope: Scope, request_id: str) -> None:
 
 
 def get_request_id(scope: Scope) -> str:
-    """Return the request's id, assigning a fresh one if no middleware did."""
+    """Return the request's id: the kit's, an app's ``request.state.request_id``, or a new one."""
     request_id = RequestContext.of(scope).request_id
     if request_id is None:
-        request_id = new_request_id()
+        found = scope_state(scope).get("request_id")
+        request_id = found if isinstance(found, str) else new_request_id()
         set_request_id(scope, request_id)
     return request_id

@@ -16,7 +16,7 @@ from starlette.authentication import AuthCredentials
 from starlette.requests import Request  # noqa: TC002  # FastAPI reads get_auth's annotations
 from starlette.responses import JSONResponse
 
-from fastapi_kit._asgi import get_header
+from fastapi_kit._asgi import get_header, scope_state
 from fastapi_kit.auth.passwords import CryptContextHasher
 from fastapi_kit.auth.revocation import MemoryRevocationStore, RevocationStoreError
 from fastapi_kit.auth.roles import RolePolicy
@@ -155,7 +155,8 @@ class Auth:
         context.user, context.claims = user, claims
         # Where Starlette's AuthenticationMiddleware puts them: request.user works.
         request.scope["user"] = user
-        request.scope["auth"] = AuthCredentials(sorted(claims.roles))
+        request.scope["auth"] = AuthCredentials(sorted(user.roles))
+        scope_state(request.scope)["user_id"] = user.id  # documented for application code
         context.bind_log_context(user_id=str(user.id))
         return user
 

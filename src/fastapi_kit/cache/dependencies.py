@@ -21,7 +21,8 @@ def get_cache(request: Request) -> Cache:
     Raises:
         RuntimeError: No cache was started with the app (a 500, logged).
     """
-    cache = lifespan_service(request.scope, Cache)
+    # The cache the request's middleware serves with, else the one the lifespan published.
+    cache = RequestContext.of(request.scope).cache or lifespan_service(request.scope, Cache)
     if cache is None:
         msg = "no Cache in the lifespan state: call kit.use_cache() before kit.install(app)"
         raise RuntimeError(msg)  # a set-up error

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from fastapi_kit._asgi import get_header
 from fastapi_kit.cache.etag import etag_for, etag_matches
+from fastapi_kit.cache.plan import VARY
 from fastapi_kit.context import RequestContext
 
 if TYPE_CHECKING:
@@ -16,7 +17,7 @@ if TYPE_CHECKING:
 
 __all__ = ("CacheMiddleware",)
 
-_VARY = b"Authorization, Cookie"
+_VARY = VARY.encode()
 _DROPPED_ON_304 = frozenset({b"content-length", b"content-type"})
 
 

@@ -76,7 +76,9 @@ class RateLimitExceeded(RateLimited, SlowapiError):  # type: ignore[misc]  # API
     exception (``_rate_limit_exceeded_handler``) still answers it when the kit's
     handlers are not installed. With them, the ``APIError`` handler comes first in
     the class's MRO: the response is the kit's problem+json envelope, with
-    ``Cache-Control: no-store`` and the ``X-RateLimit-*`` headers.
+    ``Cache-Control: no-store`` and the ``X-RateLimit-*`` headers. Being an
+    ``HTTPException`` too, it goes to a handler an app registered for the status
+    code 429 first, as Starlette does for every ``HTTPException``.
 
     Attributes:
         window: The limit that refused the request and where it stands.

@@ -105,15 +105,15 @@ async def user_or_ip(request: Request) -> str:
     authenticate count against the address; the route's own authentication still
     answers them with its 401.
     """
-    context = RequestContext.of(request.scope)
-    if context.principal_id(request.scope) is None:
+    found = RequestContext.of(request.scope).principal_id(request.scope)
+    if found is None:
         authenticator = lifespan_authenticator(request.scope)
         if authenticator is not None:
             try:
-                await authenticator.authenticate_request(request)
+                user = await authenticator.authenticate_request(request)
             except APIError:
                 return client_ip(request)
-    found = context.principal_id(request.scope)
+            found = None if user is None else str(user.id)
     return client_ip(request) if found is None else f"user:{found}"
 
 
@@ -123,15 +123,17 @@ async def user_id(request: Request) -> str:
     Authenticates the request if nothing has yet: without credentials it is a 401
     ``not_authenticated``, with bad ones a 401 ``invalid_token``, before any counting.
     """
-    context = RequestContext.of(request.scope)
-    if context.principal_id(request.scope) is None:
+    found = RequestContext.of(request.scope).principal_id(request.scope)
+    if found is None:
         authenticator = lifespan_authenticator(request.scope)
         if authenticator is None:
             msg = "user_id needs authentication: call kit.use_auth(...) before kit.install(app)"
             raise RuntimeError(msg)
-        if await authenticator.authenticate_request(request) is None:
+        user = await authenticator.authenticate_request(request)
+        if user is None:
             raise NotAuthenticated("Authentication required.")
-    return f"user:{context.principal_id(request.scope)}"
+        found = str(user.id)
+    return f"user:{found}"
 
 
 def form_field(name: str = "username") -> Callable[[Request], Awaitable[str]]:
