@@ -171,6 +171,14 @@ PUBLIC = {
         "verify_and_update",
         "verify_password",
     },
+    "fastapi_kit.mail": {
+        "DEFAULT_MAIL_FROM",
+        "MailMessage",
+        "MailSender",
+        "MemoryMailSender",
+        "NullMailSender",
+        "SMTPMailSender",
+    },
     "fastapi_kit.health": {
         "CheckResult",
         "HealthStatus",
@@ -211,6 +219,7 @@ def test_public_objects_are_documented(module_name: str) -> None:
         ("fastapi_kit.auth", ("logging", "security", "health", "kit", "db", "cache")),
         ("fastapi_kit.cache", ("logging", "security", "health", "kit", "db", "auth")),
         ("fastapi_kit.testing", ("logging", "security", "health", "kit", "db")),
+        ("fastapi_kit.mail", ("logging", "security", "health", "kit", "db", "auth", "cache")),
     ],
 )
 def test_a_block_imports_no_block_it_does_not_need(block: str, others: tuple[str, ...]) -> None:
@@ -225,7 +234,14 @@ def test_a_block_imports_no_block_it_does_not_need(block: str, others: tuple[str
 
 
 @pytest.mark.parametrize(
-    "module_name", ["fastapi_kit", "fastapi_kit.auth", "fastapi_kit.cache", "fastapi_kit.testing"]
+    "module_name",
+    [
+        "fastapi_kit",
+        "fastapi_kit.auth",
+        "fastapi_kit.cache",
+        "fastapi_kit.mail",
+        "fastapi_kit.testing",
+    ],
 )
 def test_unknown_attributes_of_lazy_packages_are_attribute_errors(module_name: str) -> None:
     module = importlib.import_module(module_name)

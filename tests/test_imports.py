@@ -13,7 +13,7 @@ import fastapi_kit
 MODULES = sorted(
     module.name for module in pkgutil.walk_packages(fastapi_kit.__path__, "fastapi_kit.")
 )
-OPTIONAL = ("redis", "hiredis", "asyncpg")
+OPTIONAL = ("redis", "hiredis", "asyncpg", "aiosmtplib")
 
 
 def test_every_module_imports_first_without_a_cycle() -> None:
@@ -31,7 +31,7 @@ for name in sys.argv[1:]:
     assert result.returncode == 0, result.stderr
 
 
-@pytest.mark.parametrize("block", ["auth", "ratelimit", "cache", "db"])
+@pytest.mark.parametrize("block", ["auth", "ratelimit", "cache", "db", "mail"])
 def test_a_block_imports_without_the_optional_extras(block: str) -> None:
     blocked = "".join(f"sys.modules[{name!r}] = None\n" for name in OPTIONAL)
     code = f"import sys\n{blocked}import fastapi_kit.{block}\nimport fastapi_kit\n"
@@ -59,6 +59,14 @@ def test_the_ratelimiter_needs_no_other_block() -> None:
             "redis",
         ),
         ("from fastapi_kit.db import Database; Database('postgresql+asyncpg://a@b/c')", "postgres"),
+        ("from fastapi_kit.mail import SMTPMailSender", "mail"),
+        (
+            (
+                "from fastapi_kit import Kit, KitSettings; "
+                "Kit(KitSettings(smtp_url='smtp://x')).use_mail()"
+            ),
+            "mail",
+        ),
     ],
 )
 def test_a_missing_extra_says_what_to_install(statement: str, extra: str) -> None:

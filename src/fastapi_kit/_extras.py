@@ -1,6 +1,6 @@
 """One guard for the optional extras: a missing package names the extra to install.
 
-Every import of ``redis`` (and ``hiredis``) or ``asyncpg`` in the kit happens inside
+Every import of ``redis`` (and ``hiredis``), ``asyncpg`` or ``aiosmtplib`` in the kit happens inside
 ``optional_extra``, as pydantic-settings guards its YAML support:
 
 ```python
@@ -20,9 +20,9 @@ if TYPE_CHECKING:
 __all__ = ("Extra", "optional_extra")
 
 #: The optional extras, by what they add.
-Extra = Literal["redis", "postgres"]
-_WHAT = {"redis": "Redis support", "postgres": "PostgreSQL support"}
-_PACKAGES = {"redis": ("redis", "hiredis"), "postgres": ("asyncpg",)}
+Extra = Literal["redis", "postgres", "mail"]
+_WHAT = {"redis": "Redis support", "postgres": "PostgreSQL support", "mail": "Mail delivery"}
+_PACKAGES = {"redis": ("redis", "hiredis"), "postgres": ("asyncpg",), "mail": ("aiosmtplib",)}
 
 
 @contextmanager
@@ -31,7 +31,7 @@ def optional_extra(extra: Extra) -> Iterator[None]:
 
     Raises:
         ImportError: A package of the extra is missing: ``pip install
-            "fastapi-kit[redis]"`` (or ``[postgres]``) in the message.
+            "fastapi-kit[redis]"`` (or ``[postgres]``, ``[mail]``) in the message.
     """
     try:
         yield

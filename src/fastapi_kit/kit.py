@@ -20,6 +20,7 @@ from fastapi_kit.db import Database
 from fastapi_kit.errors import ProblemTypes, install_error_handlers
 from fastapi_kit.health import ReadinessChecks, add_health_routes
 from fastapi_kit.logging import RequestContextMiddleware, configure_logging
+from fastapi_kit.mail import NullMailSender
 from fastapi_kit.ratelimit import (
     FailurePolicy,
     Limit,
@@ -47,6 +48,7 @@ if TYPE_CHECKING:
 
     from fastapi_kit.auth import PasswordHasher, RolePolicy, TokenRevocationStore, UserLoader
     from fastapi_kit.cache import CacheBackend
+    from fastapi_kit.mail import MailSender
 
 __all__ = ("Kit", "LifespanHook")
 
@@ -130,6 +132,8 @@ class Kit:
         self.cache: Cache | None = None
         #: The app's rate limiter, once ``use_rate_limit`` was called.
         self.rate_limiter: RateLimiter | None = None
+        #: The app's mail sender, once ``use_mail`` was called.
+        self.mail: MailSender | None = None
         #: ``RATE_LIMIT_DEFAULT`` as a dependency for a router or the app: one budget
         #: per user (per client address when anonymous). Needs ``use_rate_limit``.
         self.default_rate_limit: Limit = default_limit(self.settings.rate_limit_default)
@@ -167,6 +171,29 @@ class Kit:
                 )
         self.cache = Cache(backend, default_ttl=self.settings.cache_ttl, principal=principal)
         return self.cache
+
+    def use_mail(self, sender: MailSender | None = None) -> MailSender:
+        """Set up mail delivery and return the sender.
+
+        With ``SMTP_URL`` set, an [`SMTPMailSender`][fastapi_kit.mail.SMTPMailSender]
+        delivering from ``MAIL_FROM`` in the background (needs the ``mail`` extra);
+        unset, a [`NullMailSender`][fastapi_kit.mail.NullMailSender]: nothing is
+        sent, and start-up logs ``mail_disabled``. The sender's lifespan joins the
+        app's: delivery starts with the app and drains at shutdown.
+
+        Args:
+            sender: Another sender (``MemoryMailSender`` in tests).
+        """
+        if sender is None:
+            if self.settings.smtp_url is not None:
+                from fastapi_kit.mail.smtp import SMTPMailSender  # optional extra
+
+                sender = SMTPMailSender(self.settings.smtp_url, mail_from=self.settings.mail_from)
+            else:
+                sender = NullMailSender()
+        self.mail = sender
+        self.add_lifespan(sender.lifespan)
+        return sender
 
     def use_rate_limit(self, *, on_error: FailurePolicy = "open") -> RateLimiter:
         """Set up rate limiting and return the limiter.

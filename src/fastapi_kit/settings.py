@@ -189,6 +189,24 @@ class KitSettings(BaseSettings):
         "recently used entries go first beyond it.",
     )
 
+    # --- mail -----------------------------------------------------------------
+    smtp_url: SecretStr | None = Field(
+        None,
+        description="Mail server: `smtp://user:password@host:587` (STARTTLS when "
+        "offered; `?starttls=required` insists) or `smtps://host:465` (implicit TLS); "
+        "`?timeout=` seconds. Unset: a start-up warning and no mail is sent. Secret: "
+        "it may hold a password.",
+    )
+    mail_from: str = Field(
+        default_factory=_owned("fastapi_kit.mail.base:DEFAULT_MAIL_FROM"),
+        min_length=1,
+        description="`From` address of the mail the app sends.",
+    )
+    public_url: str | None = Field(
+        None,
+        description="The app's public base URL (`https://app.example.com`), for links in mail.",
+    )
+
     # --- HTTP hardening -------------------------------------------------------
     cors_origins: CommaList = Field(
         default_factory=list, description="Allowed CORS origins; empty disables CORS."
