@@ -215,11 +215,42 @@ def auth_example(monkeypatch: pytest.MonkeyPatch) -> ModuleType:
     monkeypatch.syspath_prepend(str(ROOT / "docs" / "examples"))
     monkeypatch.setenv("SECRET_KEY", "docs-example-secret-0123456789-abcdef")
     monkeypatch.setenv("GC_FREEZE", "false")
-    for name in ("auth_app", "auth_cookies", "test_with_auth"):
+    for name in ("auth_app", "auth_cookies", "auth_purpose", "test_with_auth"):
         sys.modules.pop(name, None)
     module = importlib.import_module("auth_app")
     importlib.import_module("auth_cookies")
     return module
+
+
+async def test_auth_purpose_example(auth_example: ModuleType) -> None:
+    from fastapi_kit.testing import app_client
+
+    purpose = importlib.import_module("auth_purpose")
+    password = "correct horse battery staple"
+    async with app_client(auth_example.app) as client:
+        await client.post("/auth/register", json={"email": "ada@example.com", "password": password})
+        user = auth_example.USERS[1]
+        verify = purpose.verification_link(user).split("token=")[1]
+        reset = purpose.reset_link(user).split("token=")[1]
+        other_reset = purpose.reset_link(user).split("token=")[1]
+        crossed = await client.post("/auth/verify", json={"token": reset})
+        verified = await client.post("/auth/verify", json={"token": verify})
+        again = await client.post("/auth/verify", json={"token": verify})
+        weak = await client.post("/auth/reset", json={"token": reset, "password": "password1"})
+        new = {"token": reset, "password": "a new horse battery staple"}
+        changed = await client.post("/auth/reset", json=new)
+        outdated = await client.post("/auth/reset", json={**new, "token": other_reset})
+        login = {"username": "ada@example.com", "password": new["password"]}
+        logged_in = await client.post("/auth/token", data=login)
+    assert crossed.status_code == 400
+    assert crossed.json()["code"] == "bad_token"
+    assert verified.status_code == 204
+    assert sorted(purpose.VERIFIED) == [1]
+    assert again.json()["code"] == "bad_token"
+    assert weak.status_code == 422  # the token was not used up
+    assert changed.status_code == 204
+    assert outdated.json()["code"] == "bad_token"  # the password changed
+    assert logged_in.status_code == 200
 
 
 async def test_auth_example(auth_example: ModuleType) -> None:

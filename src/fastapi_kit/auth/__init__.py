@@ -36,6 +36,7 @@ from fastapi_kit.auth.passwords import (
     verify_password,
 )
 from fastapi_kit.auth.policy import PasswordPolicy, validate_password
+from fastapi_kit.auth.purpose import Purpose, PurposeTokens
 from fastapi_kit.auth.rbac import (
     PermissionRequirement,
     RoleRequirement,
@@ -66,6 +67,8 @@ __all__ = (
     "PasswordLoginRequest",
     "PasswordPolicy",
     "PermissionRequirement",
+    "Purpose",
+    "PurposeTokens",
     "RedisRevocationStore",
     "RevocationStoreError",
     "RolePolicy",

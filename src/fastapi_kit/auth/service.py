@@ -18,6 +18,7 @@ from starlette.responses import JSONResponse
 
 from fastapi_kit._asgi import get_header, scope_state
 from fastapi_kit.auth.passwords import CryptContextHasher
+from fastapi_kit.auth.purpose import PurposeTokens
 from fastapi_kit.auth.revocation import MemoryRevocationStore, RevocationStoreError
 from fastapi_kit.auth.roles import RolePolicy
 from fastapi_kit.auth.tokens import TokenClaims, TokenPair, TokenService
@@ -116,6 +117,8 @@ class Auth:
             hasher if hasher is not None else CryptContextHasher(threads=config.hash_threads)
         )
         self.role_policy = role_policy if role_policy is not None else RolePolicy()
+        #: Email verification and password reset tokens, signed with the same key.
+        self.purpose_tokens = PurposeTokens(self.tokens, self.revocation)
         self._dummy_hash: str | None = None
         self._logger = structlog.get_logger("fastapi_kit.auth")
         self._cookie_key = config.session_cookie

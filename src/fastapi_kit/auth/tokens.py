@@ -20,7 +20,9 @@ __all__ = ("REQUIRED_CLAIMS", "TokenClaims", "TokenPair", "TokenService", "Token
 
 TokenType = Literal["access", "refresh"]
 #: Every claim the kit relies on; a token missing one is refused.
-REQUIRED_CLAIMS = ("sub", "exp", "iat", "nbf", "jti", "type", "iss", "aud", "fam")
+#: Claims every token the kit signs carries, whatever its kind.
+KIT_CLAIMS = ("sub", "exp", "iat", "nbf", "jti", "type", "iss", "aud")
+REQUIRED_CLAIMS = (*KIT_CLAIMS, "fam")
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,7 +82,6 @@ class TokenService:
         self.config = config
         self._signing = config.signing_key
         self._signing_secret = self._signing.secret
-        self._options = {"require": list(REQUIRED_CLAIMS), "strict_aud": True}
         self._keys: dict[str | None, tuple[Any, str]] = {
             key.kid: (key.verification_key(), key.algorithm)
             for key in (config.signing_key, *config.verification_keys)
@@ -138,13 +139,35 @@ class TokenService:
             "aud": self.config.audience,
             "roles": sorted(claims.roles),
         }
+        return self.sign(payload), claims
+
+    def sign(self, payload: dict[str, Any]) -> str:
+        """Sign ``payload`` with the signing key (its ``kid`` in the header, if any).
+
+        For the kit's other token kinds
+        ([`PurposeTokens`][fastapi_kit.auth.PurposeTokens]); the caller writes every
+        claim, ``type`` included, so that no kind is mistaken for another.
+        """
         headers = {"kid": self._signing.kid} if self._signing.kid else None
         secret: Any = self._signing_secret
-        token = jwt.encode(payload, secret, algorithm=self._signing.algorithm, headers=headers)
-        return token, claims
+        return jwt.encode(payload, secret, algorithm=self._signing.algorithm, headers=headers)
 
     def decode(self, token: str, expected: TokenType) -> TokenClaims:
         """Check ``token`` and return its claims.
+
+        Raises:
+            InvalidToken: For any failure (detail ``Token expired`` when it only expired).
+        """
+        return self._claims(self.verify(token, REQUIRED_CLAIMS), expected)
+
+    def verify(self, token: str, required: Collection[str]) -> dict[str, Any]:
+        """Check ``token``'s key, signature, times, ``iss`` and ``aud``; return its payload.
+
+        Args:
+            token: The JWT.
+            required: Claims it must carry besides ``KIT_CLAIMS`` (``sub``, ``exp``,
+                ``iat``, ``nbf``, ``jti``, ``type``, ``iss``, ``aud``), which every
+                token of the kit carries.
 
         Raises:
             InvalidToken: For any failure (detail ``Token expired`` when it only expired).
@@ -167,7 +190,10 @@ class TokenService:
                 audience=self.config.audience,
                 issuer=self.config.issuer,
                 leeway=self.config.leeway,
-                options=self._options,  # type: ignore[arg-type]  # PyJWT's TypedDict
+                options={
+                    "require": sorted({*KIT_CLAIMS, *required}),
+                    "strict_aud": True,
+                },
             )
         except jwt.ExpiredSignatureError:
             raise InvalidToken("Token expired.") from None
@@ -178,7 +204,8 @@ class TokenService:
         # name the key that verified it (or none, when keys have no ids).
         if "crit" in header or header.get("kid") != kid:
             raise InvalidToken("Invalid token.")
-        return self._claims(verified["payload"], expected)
+        payload: dict[str, Any] = verified["payload"]
+        return payload
 
     @staticmethod
     def _claims(payload: dict[str, Any], expected: TokenType) -> TokenClaims:

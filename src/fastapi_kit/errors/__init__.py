@@ -21,6 +21,7 @@ from __future__ import annotations
 from fastapi_kit.errors.exceptions import (
     APIError,
     BadRequest,
+    BadToken,
     Conflict,
     CSRFFailed,
     Forbidden,
@@ -53,6 +54,7 @@ __all__ = (
     "PROBLEM_JSON",
     "APIError",
     "BadRequest",
+    "BadToken",
     "CSRFFailed",
     "Conflict",
     "Forbidden",

@@ -10,6 +10,7 @@ the handlers installed by
 ```text
 APIError                       500  internal_error   (base class)
 ├── BadRequest                 400  bad_request
+│   └── BadToken               400  bad_token
 ├── NotAuthenticated           401  not_authenticated
 │   ├── InvalidToken           401  invalid_token
 │   └── InvalidCredentials     401  invalid_credentials
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
 __all__ = (
     "APIError",
     "BadRequest",
+    "BadToken",
     "CSRFFailed",
     "Conflict",
     "Forbidden",
@@ -93,6 +95,18 @@ class BadRequest(APIError):
     status_code = 400
     code = "bad_request"
     title = "Bad Request"
+
+
+class BadToken(BadRequest):
+    """A single-use link's token cannot be used (400).
+
+    Expired, tampered with, of another purpose, already used, or outdated by a change
+    to the account (see [`PurposeTokens`][fastapi_kit.auth.PurposeTokens]): one code
+    for every case, so the answer tells nobody which.
+    """
+
+    code = "bad_token"
+    title = "Bad Token"
 
 
 class NotAuthenticated(APIError):

@@ -28,6 +28,7 @@ _FASTAPI_VALIDATION_SCHEMAS = ("HTTPValidationError", "ValidationError")
 #: kit sends); an app's own codes show their title. A 500 never shows one.
 _EXAMPLE_DETAILS = {
     "bad_request": "There was an error parsing the body",
+    "bad_token": "The link is invalid, expired or already used.",
     "not_authenticated": "Authentication required.",
     "invalid_token": "Token expired.",
     "invalid_credentials": "Incorrect username or password.",
