@@ -17,6 +17,7 @@ async def stats() -> dict[str, int]: ...
 
 from __future__ import annotations
 
+from fastapi_kit._lazy import lazy_exports
 from fastapi_kit.auth.config import MAX_LEEWAY, AuthConfig, SigningKey
 from fastapi_kit.auth.dependencies import (
     CurrentUser,
@@ -97,11 +98,5 @@ __all__ = (
 )
 
 
-def __getattr__(name: str) -> object:
-    # The Redis store needs the optional extra: imported on first use only.
-    if name == "RedisRevocationStore":
-        from fastapi_kit.auth.revocation.redis import RedisRevocationStore
-
-        return RedisRevocationStore
-    msg = f"module 'fastapi_kit.auth' has no attribute {name!r}"
-    raise AttributeError(msg)
+# RedisRevocationStore needs an optional extra: imported on first use only.
+__getattr__ = lazy_exports(__name__, {"RedisRevocationStore": "fastapi_kit.auth.revocation.redis"})

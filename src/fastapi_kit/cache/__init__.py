@@ -20,6 +20,7 @@ async def create(request: Request, user: CurrentUser, ...) -> TodoOut:
 
 from __future__ import annotations
 
+from fastapi_kit._lazy import lazy_exports
 from fastapi_kit.cache.base import CacheBackend, CacheError
 from fastapi_kit.cache.decorators import cached, conditional
 from fastapi_kit.cache.dependencies import CacheDep, get_cache, invalidate
@@ -45,11 +46,5 @@ __all__ = (
 )
 
 
-def __getattr__(name: str) -> object:
-    # The Redis backend needs the optional extra: imported on first use only.
-    if name == "RedisCache":
-        from fastapi_kit.cache.redis import RedisCache
-
-        return RedisCache
-    msg = f"module 'fastapi_kit.cache' has no attribute {name!r}"
-    raise AttributeError(msg)
+# RedisCache needs an optional extra: imported on first use only.
+__getattr__ = lazy_exports(__name__, {"RedisCache": "fastapi_kit.cache.redis"})

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from fastapi_kit._lazy import lazy_exports
 from fastapi_kit.mail.base import DEFAULT_MAIL_FROM, MailMessage, MailSender
 from fastapi_kit.mail.memory import MemoryMailSender, NullMailSender
 
@@ -34,11 +35,5 @@ __all__ = (
 )
 
 
-def __getattr__(name: str) -> object:
-    # The SMTP sender needs the optional extra: imported on first use only.
-    if name == "SMTPMailSender":
-        from fastapi_kit.mail.smtp import SMTPMailSender
-
-        return SMTPMailSender
-    msg = f"module 'fastapi_kit.mail' has no attribute {name!r}"
-    raise AttributeError(msg)
+# SMTPMailSender needs an optional extra: imported on first use only.
+__getattr__ = lazy_exports(__name__, {"SMTPMailSender": "fastapi_kit.mail.smtp"})
