@@ -15,6 +15,7 @@ PUBLIC = {
         "lifespan_authenticator",
         "lifespan_service",
         "published",
+        "published_authenticator",
     },
     "fastapi_kit.errors": {
         "ABOUT_BLANK",

@@ -34,6 +34,7 @@ __all__ = (
     "lifespan_authenticator",
     "lifespan_service",
     "published",
+    "published_authenticator",
 )
 
 _SCOPE_KEY = "fastapi_kit"
@@ -152,7 +153,19 @@ def _state_name(kind: type) -> str:
     return f"{kind.__module__}.{kind.__qualname__}"
 
 
+def published_authenticator(service: Authenticator) -> dict[str, Authenticator]:
+    """The lifespan state that names ``service`` the app's ``Authenticator``.
+
+    ``Auth`` publishes itself so; ``lifespan_authenticator`` then finds it with one
+    lookup instead of checking every service against the protocol.
+    """
+    return {_state_name(Authenticator): service}
+
+
 def lifespan_authenticator(scope: Scope) -> Authenticator | None:
     """The service of the app's lifespan that authenticates requests, if any."""
     state: dict[str, Any] = scope.get("state", {})
+    found = state.get(_state_name(Authenticator))
+    if found is not None:
+        return found  # type: ignore[no-any-return]  # only published_authenticator sets it
     return next((value for value in state.values() if isinstance(value, Authenticator)), None)

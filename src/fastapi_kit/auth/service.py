@@ -23,7 +23,12 @@ from fastapi_kit.auth.revocation import MemoryRevocationStore, RevocationStoreEr
 from fastapi_kit.auth.roles import RolePolicy
 from fastapi_kit.auth.tokens import TokenClaims, TokenPair, TokenService
 from fastapi_kit.auth.users import TokenUser
-from fastapi_kit.context import RequestContext, lifespan_service, published
+from fastapi_kit.context import (
+    RequestContext,
+    lifespan_service,
+    published,
+    published_authenticator,
+)
 from fastapi_kit.errors import (
     CSRFFailed,
     InvalidCredentials,
@@ -481,10 +486,14 @@ class Auth:
     # --- app wiring -----------------------------------------------------------------
 
     @asynccontextmanager
-    async def lifespan(self, _app: object = None) -> AsyncIterator[dict[str, Auth]]:
-        """Publish this ``Auth`` to requests (lifespan state); prepare the dummy hash."""
+    async def lifespan(self, _app: object = None) -> AsyncIterator[dict[str, object]]:
+        """Publish this ``Auth`` to requests (lifespan state); prepare the dummy hash.
+
+        It is published as the app's ``Authenticator`` too: the rate limiter's
+        per-user keys find it with one lookup.
+        """
         await self._dummy()
-        yield published(Auth, self)
+        yield {**published(Auth, self), **published_authenticator(self)}
 
 
 _DEFAULT_PORTS = {"http": 80, "https": 443}
