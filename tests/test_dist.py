@@ -38,13 +38,6 @@ def readme_command(prefix: str) -> list[str]:
     return shlex.split(command)
 
 
-def make_dist_command() -> list[str]:
-    recipe = re.search(r"^dist:.*\n((?:\t.*\n)+)", (ROOT / "Makefile").read_text(), re.M)
-    assert recipe is not None
-    [build] = [line.strip() for line in recipe.group(1).splitlines() if " build " in line]
-    return [sys.executable, *shlex.split(build.replace("$(PY)", ""))]
-
-
 def fresh_venv(path: Path) -> Path:
     subprocess.run([sys.executable, "-m", "venv", path], check=True, timeout=120)
     return path / "bin"
@@ -61,21 +54,6 @@ def pip(bin_dir: Path, arguments: list[str], cwd: Path) -> None:
         timeout=600,
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-
-
-@pytest.fixture(scope="module")
-def wheelhouse(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """What ``make dist`` builds, built by the same command into a scratch directory."""
-    directory = tmp_path_factory.mktemp("build")
-    command = make_dist_command()
-    assert command[-3:] == ["--outdir", "dist", "."]
-    subprocess.run(
-        [*command[:-2], str(directory / "dist"), str(ROOT)],
-        check=True,
-        capture_output=True,
-        timeout=600,
-    )
-    return directory
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
 from typing import TYPE_CHECKING
 
 import jwt
@@ -20,7 +19,6 @@ from fastapi_kit.auth import (
     TokenRevocationStore,
     TokenService,
 )
-from fastapi_kit.auth.revocation.redis import RedisRevocationStore
 from fastapi_kit.errors import BadToken, ServiceUnavailable
 from fastapi_kit.testing import app_client
 
@@ -29,20 +27,6 @@ if TYPE_CHECKING:
 
 CONFIG = AuthConfig(signing_key=SigningKey(SECRET))
 HASHES = {"1": "$argon2id$old-hash", "2": "$argon2id$other-hash"}
-
-
-@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
-async def store(request: pytest.FixtureRequest) -> AsyncIterator[TokenRevocationStore]:
-    if request.param == "memory":
-        yield MemoryRevocationStore()
-        return
-    from redis.asyncio import Redis
-
-    client = Redis.from_url(request.getfixturevalue("redis_url"))
-    try:
-        yield RedisRevocationStore(client, prefix="test")
-    finally:
-        await client.aclose()
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
 
 import pytest
 
@@ -13,20 +12,6 @@ from fastapi_kit.auth.revocation.redis import RedisRevocationStore
 from services import RedisServer
 
 Store = MemoryRevocationStore | RedisRevocationStore
-
-
-@pytest.fixture(params=["memory", "redis"])
-async def store(request: pytest.FixtureRequest) -> AsyncIterator[Store]:
-    if request.param == "memory":
-        yield MemoryRevocationStore()
-        return
-    from redis.asyncio import Redis
-
-    client = Redis.from_url(request.getfixturevalue("redis_url"))
-    try:
-        yield RedisRevocationStore(client, prefix="test")
-    finally:
-        await client.aclose()
 
 
 def token(
