@@ -67,7 +67,7 @@ async def read_todo(todo_id: int, user: CurrentUser) -> dict[str, Any]:
 @app.post("/login")
 async def login(form: Annotated[OAuth2PasswordRequestForm, Depends()]) -> Any:
     """The OAuth2 password flow."""
-    return auth.token_response(await auth.login(form.username, form.password, lookup))
+    return auth.bearer.login_response(await auth.login(form.username, form.password, lookup))
 
 
 @app.get("/bench-token", response_class=PlainTextResponse)

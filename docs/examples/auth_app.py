@@ -98,7 +98,7 @@ async def register(body: Signup) -> dict[str, object]:
 async def login(form: Annotated[PasswordLoginForm, Depends()], auth: AuthDep) -> Response:
     """OAuth2 password flow: the same 401 for an unknown email and a wrong password."""
     pair = await auth.login(form.username, form.password, find_user, on_rehash=store_new_hash)
-    return auth.token_response(pair)  # Cache-Control: no-store
+    return auth.bearer.login_response(pair)  # Cache-Control: no-store
 
 
 @app.post("/auth/refresh", response_model=TokenResponse)
@@ -107,7 +107,7 @@ async def refresh(body: RefreshIn, auth: AuthDep) -> Response:
 
     The user is loaded again (``user_loader``): current roles, nothing if inactive.
     """
-    return auth.token_response(await auth.refresh(body.refresh_token))
+    return auth.bearer.login_response(await auth.refresh(body.refresh_token))
 
 
 @app.post("/auth/logout", status_code=204)

@@ -23,7 +23,7 @@ async def cookie_login(
 ) -> None:
     """Set the session cookie (HttpOnly) and the csrf_token cookie (readable)."""
     pair = await auth.login(form.username, form.password, find_user)
-    auth.set_session_cookies(response, pair)
+    auth.cookie.set_cookies(response, pair)
 
 
 @app.post("/auth/cookie/logout", status_code=204, dependencies=[Depends(require_same_origin)])
@@ -32,4 +32,4 @@ async def cookie_logout(
 ) -> None:
     """Unsafe methods need X-CSRF-Token equal to the csrf_token cookie."""
     await auth.logout(auth.current_claims(request))
-    auth.clear_session_cookies(response)
+    auth.cookie.clear_cookies(response)

@@ -97,11 +97,11 @@ def make_app(
         pair = await auth.login(
             form.username, form.password, directory.lookup, on_rehash=directory.rehash
         )
-        return auth.token_response(pair)
+        return auth.bearer.login_response(pair)
 
     @app.post("/auth/refresh", response_model=TokenResponse)
     async def refresh(body: RefreshIn, auth: AuthDep) -> Response:
-        return auth.token_response(await auth.refresh(body.refresh_token))
+        return auth.bearer.login_response(await auth.refresh(body.refresh_token))
 
     @app.post("/auth/logout", status_code=204)
     async def logout(request: Request, user: CurrentUser, auth: AuthDep) -> None:
@@ -112,14 +112,14 @@ def make_app(
         form: Annotated[OAuth2PasswordRequestForm, Depends()], auth: AuthDep, response: Response
     ) -> None:
         pair = await auth.login(form.username, form.password, directory.lookup)
-        auth.set_session_cookies(response, pair)
+        auth.cookie.set_cookies(response, pair)
 
     @app.post("/auth/cookie/logout", status_code=204, dependencies=[Depends(require_same_origin)])
     async def cookie_logout(
         request: Request, user: CurrentUser, auth: AuthDep, response: Response
     ) -> None:
         await auth.logout(auth.current_claims(request))
-        auth.clear_session_cookies(response)
+        auth.cookie.clear_cookies(response)
 
     @app.get("/me")
     async def me(user: CurrentUser) -> dict[str, object]:

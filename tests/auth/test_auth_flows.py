@@ -9,7 +9,7 @@ from dataclasses import replace
 import pytest
 from passlib.hash import bcrypt
 
-import fastapi_kit.auth.service
+import fastapi_kit.auth.strategy
 import fastapi_kit.auth.tokens
 from auth.app import PASSWORD, Directory, add_user, bearer, make_app
 from fastapi_kit.auth import (
@@ -183,7 +183,7 @@ async def test_revoking_a_user_ends_every_session_until_the_next_login() -> None
     await add_user(directory, auth, 1)
     async with app_client(app) as client:
         pairs = [(await client.post("/auth/token", data=login_form())).json() for _ in range(2)]
-        await auth.revoke_user("1")
+        await auth.logout_everywhere("1")
         for pair in pairs:
             assert (
                 await client.get("/me", headers=bearer(pair["access_token"]))
@@ -327,7 +327,7 @@ async def test_instances_with_drifting_clocks_agree_on_what_a_revocation_covers(
             return real_time() + 30
 
     with monkeypatch.context() as patched:
-        patched.setattr(fastapi_kit.auth.service, "time", AheadClock)
+        patched.setattr(fastapi_kit.auth.strategy, "time", AheadClock)
         patched.setattr(fastapi_kit.auth.tokens, "time", AheadClock)
         pair = await login_racing_a_demotion(directory, auth_b, auth_a)
     async with app_client(instance_a) as client:
@@ -351,9 +351,9 @@ async def test_the_clock_follows_the_revocation_policy_when_the_store_is_down(
     auth = Auth(config, revocation=ClocklessStore())
     if policy == "fail_closed":
         with pytest.raises(ServiceUnavailable):
-            await auth.now()
+            await auth.strategy.now()
     else:
-        assert abs(await auth.now() - time.time()) < 1  # this process's clock
+        assert abs(await auth.strategy.now() - time.time()) < 1  # this process's clock
 
 
 async def test_revoking_user_needs_the_store_before_and_after_the_change() -> None:

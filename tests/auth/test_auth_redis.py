@@ -89,7 +89,7 @@ async def test_redis_down_can_fail_open(redis_server: RedisServer, redis_url: st
         logout = await client.post("/auth/logout", headers=bearer(pair.access_token))
         refresh = await client.post("/auth/refresh", json={"refresh_token": pair.refresh_token})
         with pytest.raises(ServiceUnavailable):
-            await auth.revoke_user("1")
+            await auth.logout_everywhere("1")
         redis_server.start()
     assert me.status_code == 200  # accepted: the policy chose availability
     # Writes that cannot be recorded are not claimed: no logout, no rotation.

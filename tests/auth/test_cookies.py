@@ -185,4 +185,4 @@ def test_origins_that_cannot_be_compared_are_refused(headers: list[tuple[bytes, 
     auth = Auth(AuthConfig(signing_key=SigningKey("s" * 32), claims_only=True))
     scope = {"type": "http", "method": "POST", "scheme": "https", "path": "/", "headers": headers}
     with pytest.raises(CSRFFailed):
-        auth.check_origin(Request(scope))
+        auth.cookie.check_origin(Request(scope))

@@ -86,7 +86,7 @@ async def register(body: Registration, session: DbSession) -> UserOut:
 )
 async def token(form: LoginForm, session: DbSession, auth: AuthDep) -> Response:
     """``username`` is the email. A wrong email and a wrong password look the same."""
-    return auth.token_response(await log_in(form, session, auth))
+    return auth.bearer.login_response(await log_in(form, session, auth))
 
 
 @router.post(
@@ -102,7 +102,7 @@ async def refresh(body: RefreshRequest, session: DbSession, auth: AuthDep) -> Re
     The new pair carries the account's current roles; an inactive account gets none.
     """
     pair = await auth.refresh(body.refresh_token, lambda subject: load_user(session, subject))
-    return auth.token_response(pair)
+    return auth.bearer.login_response(pair)
 
 
 @router.post(
@@ -131,7 +131,7 @@ async def cookie_login(form: LoginForm, session: DbSession, auth: AuthDep) -> Re
     ``__Host-csrf_token``. Another site's page cannot log a browser in (403).
     """
     response = Response(status_code=204)
-    auth.set_session_cookies(response, await log_in(form, session, auth))
+    auth.cookie.set_cookies(response, await log_in(form, session, auth))
     return response
 
 
@@ -146,5 +146,5 @@ async def cookie_logout(request: Request, user: CurrentUser, auth: AuthDep) -> R
     """Revokes the session and clears both cookies (needs ``X-CSRF-Token``)."""
     await auth.logout(auth.current_claims(request))
     response = Response(status_code=204)
-    auth.clear_session_cookies(response)
+    auth.cookie.clear_cookies(response)
     return response

@@ -1,4 +1,4 @@
-"""Authentication and RBAC: passwords, JWT access/refresh tokens, current user, roles.
+"""Authentication and RBAC: transports, the JWT strategy, passwords, current user, roles.
 
 For example:
 
@@ -50,16 +50,26 @@ from fastapi_kit.auth.revocation import (
     TokenRevocationStore,
 )
 from fastapi_kit.auth.roles import RolePolicy
-from fastapi_kit.auth.service import Auth, TokenResponse
+from fastapi_kit.auth.service import Auth
+from fastapi_kit.auth.strategy import JWTStrategy, Strategy
 from fastapi_kit.auth.tokens import TokenClaims, TokenPair, TokenService
+from fastapi_kit.auth.transports import (
+    BearerTransport,
+    CookieTransport,
+    TokenResponse,
+    Transport,
+)
 from fastapi_kit.auth.users import LoginUser, TokenUser, UserLoader, UserLookup, UserProtocol
 
 __all__ = (
     "MAX_LEEWAY",
     "Auth",
     "AuthConfig",
+    "BearerTransport",
+    "CookieTransport",
     "CryptContextHasher",
     "CurrentUser",
+    "JWTStrategy",
     "LoginUser",
     "MemoryRevocationStore",
     "OptionalUser",
@@ -75,12 +85,14 @@ __all__ = (
     "RolePolicy",
     "RoleRequirement",
     "SigningKey",
+    "Strategy",
     "TokenClaims",
     "TokenPair",
     "TokenResponse",
     "TokenRevocationStore",
     "TokenService",
     "TokenUser",
+    "Transport",
     "UserLoader",
     "UserLookup",
     "UserProtocol",

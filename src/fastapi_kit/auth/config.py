@@ -103,7 +103,7 @@ class AuthConfig:
             subdomains or over plain http.
         cookie_domain: The cookies' ``Domain``; host-only when ``None``.
         trusted_origins: Origins other than the app's own allowed to log in and out
-            with cookies (``https://app.example.com``); see ``Auth.check_origin``.
+            with cookies (``https://app.example.com``); see ``CookieTransport.check_origin``.
         max_token_bytes: Longer tokens are refused before any parsing.
         hash_threads: Password hashes computed at once, in worker threads.
     """

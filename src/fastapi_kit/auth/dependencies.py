@@ -78,9 +78,9 @@ def require_same_origin(request: Request) -> None:
 
     For the routes that set or clear session cookies, which have no CSRF token to
     check yet: ``dependencies=[Depends(require_same_origin)]`` on cookie login and
-    logout. See [`Auth.check_origin`][fastapi_kit.auth.Auth.check_origin].
+    logout. See [`CookieTransport.check_origin`][fastapi_kit.auth.CookieTransport.check_origin].
     """
-    get_auth(request).check_origin(request)
+    get_auth(request).cookie.check_origin(request)
 
 
 #: The authenticated user: ``async def me(user: CurrentUser)``.

@@ -1,27 +1,27 @@
-"""``Auth``: tokens, revocation, logins and sessions, composed for one app."""
+"""``Auth``: the authentication backend, composing transports and a strategy.
+
+A request's credential is found by a [transport][fastapi_kit.auth.Transport]
+(bearer header, session cookie) and understood by the
+[strategy][fastapi_kit.auth.JWTStrategy] (JWTs, rotation, revocation); ``Auth``
+composes them with the user loader, the password hasher and the role policy.
+"""
 
 from __future__ import annotations
 
-import asyncio
-import hmac
 import secrets
-import time
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
+from typing import TYPE_CHECKING
 
-import structlog
-from pydantic import BaseModel, ConfigDict, Field
 from starlette.authentication import AuthCredentials
 from starlette.requests import Request  # noqa: TC002  # FastAPI reads get_auth's annotations
-from starlette.responses import JSONResponse
 
-from fastapi_kit._asgi import get_header, scope_state
+from fastapi_kit._asgi import scope_state
 from fastapi_kit.auth.passwords import CryptContextHasher
 from fastapi_kit.auth.purpose import PurposeTokens
-from fastapi_kit.auth.revocation import MemoryRevocationStore, RevocationStoreError
+from fastapi_kit.auth.revocation import MemoryRevocationStore
 from fastapi_kit.auth.roles import RolePolicy
-from fastapi_kit.auth.tokens import TokenClaims, TokenPair, TokenService
+from fastapi_kit.auth.strategy import JWTStrategy
+from fastapi_kit.auth.transports import BearerTransport, CookieTransport
 from fastapi_kit.auth.users import TokenUser
 from fastapi_kit.context import (
     RequestContext,
@@ -29,62 +29,31 @@ from fastapi_kit.context import (
     published,
     published_authenticator,
 )
-from fastapi_kit.errors import (
-    CSRFFailed,
-    InvalidCredentials,
-    InvalidToken,
-    NotAuthenticated,
-    ServiceUnavailable,
-)
+from fastapi_kit.errors import InvalidCredentials, InvalidToken, NotAuthenticated
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Awaitable, Callable
-
-    from starlette.responses import Response
+    from contextlib import AbstractAsyncContextManager
 
     from fastapi_kit.auth.config import AuthConfig
     from fastapi_kit.auth.passwords import PasswordHasher
     from fastapi_kit.auth.revocation import TokenRevocationStore
+    from fastapi_kit.auth.tokens import TokenClaims, TokenPair
+    from fastapi_kit.auth.transports import Transport
     from fastapi_kit.auth.users import LoginUser, UserLoader, UserLookup, UserProtocol
 
-__all__ = ("Auth", "TokenResponse", "get_auth", "get_auth_or_none")
-
-_SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
-
-
-class TokenResponse(BaseModel):
-    """The body of a successful login or refresh (OAuth2 token response)."""
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "access_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiI0MiIsInR5"
-                    "cGUiOiJhY2Nlc3MifQ.k3Cv1W4sZ5hQ9yTq2o8Bf0uE7rXnL6mDpA1gJ4cS9wY",
-                    "refresh_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiI0MiIsInR5"
-                    "cGUiOiJyZWZyZXNoIn0.Xw2R8pT5vM1nQ7bK4yH9cJ6eL3aF0sD2gZ8uV5iN1oE",
-                    "token_type": "bearer",
-                    "expires_in": 900,
-                }
-            ]
-        }
-    )
-
-    access_token: str = Field(description="Send as `Authorization: Bearer <token>`.")
-    refresh_token: str = Field(description="Exchange at the refresh route; usable once.")
-    token_type: str = Field("bearer", description="Always `bearer`.")
-    expires_in: int = Field(description="Seconds the access token is valid for.")
+__all__ = ("Auth", "get_auth", "get_auth_or_none", "invalid_credentials")
 
 
 class Auth:
-    """Authentication for one app: tokens, revocation, passwords, sessions.
+    """Authentication for one app: transports, a strategy, users, passwords.
 
     For example:
 
     ```python
     auth = Auth(AuthConfig(signing_key=SigningKey(secret)), user_loader=load_user)
     app = FastAPI(lifespan=auth.lifespan)
-    auth.install(app)
+    install_auth(app, auth)
     ```
 
     With ``Kit``, ``kit.use_auth(user_loader=...)`` builds it from the settings.
@@ -113,11 +82,18 @@ class Auth:
             msg = "give a user_loader, or set claims_only=True to trust the token's claims"
             raise ValueError(msg)
         self.config = config
-        self.tokens = TokenService(config)
         self.user_loader = user_loader
-        self.revocation: TokenRevocationStore = (
-            revocation if revocation is not None else MemoryRevocationStore()
+        #: What a token means: JWTs with rotation, revoked in ``revocation``.
+        self.strategy = JWTStrategy(
+            config, revocation if revocation is not None else MemoryRevocationStore()
         )
+        self.tokens = self.strategy.tokens
+        self.revocation = self.strategy.revocation
+        #: ``Authorization: Bearer``, and the session cookie with its CSRF token.
+        self.bearer = BearerTransport()
+        self.cookie = CookieTransport(config)
+        #: Where requests are looked for credentials, in this order.
+        self.transports: tuple[Transport, ...] = (self.bearer, self.cookie)
         self.hasher: PasswordHasher = (
             hasher if hasher is not None else CryptContextHasher(threads=config.hash_threads)
         )
@@ -125,40 +101,29 @@ class Auth:
         #: Email verification and password reset tokens, signed with the same key.
         self.purpose_tokens = PurposeTokens(self.tokens, self.revocation)
         self._dummy_hash: str | None = None
-        self._logger = structlog.get_logger("fastapi_kit.auth")
-        self._cookie_key = config.session_cookie
-        self._trusted_origins = frozenset(
-            origin
-            for origin in map(_normalized_origin, config.trusted_origins)
-            if origin is not None
-        )
 
     # --- requests ---------------------------------------------------------------
 
     async def authenticate_request(self, request: Request) -> UserProtocol | None:
         """Return the request's user, ``None`` without credentials, or raise 401/403/503.
 
-        A ``Bearer`` token in ``Authorization`` wins; otherwise the session cookie is
-        used, and then unsafe methods must repeat the CSRF cookie in ``X-CSRF-Token``.
-        Tokens in query strings are never read. A request is authenticated once:
-        later calls (another dependency, a rate-limit key) get the same user.
+        The first transport that finds a credential wins (a ``Bearer`` token before
+        the session cookie); the strategy checks it, then the transport's own checks
+        run (the CSRF header of a cookie session's unsafe request). A request is
+        authenticated once: later calls (another dependency, a rate-limit key) get
+        the same user.
         """
         context = RequestContext.of(request.scope)
         if context.user is not None:
             return context.user
-        header = get_header(request.scope, b"authorization")
-        if header is not None:
-            token = self._bearer_token(header)
-            from_cookie = False
+        for transport in self.transports:
+            token = transport.read(request)
+            if token is not None:
+                break
         else:
-            cookie_token = request.cookies.get(self._cookie_key)
-            if cookie_token is None:
-                return None
-            token, from_cookie = cookie_token, True
-        claims = self.tokens.decode(token, "access")
-        if from_cookie and request.method not in _SAFE_METHODS:
-            self._check_csrf(request)
-        await self._check_not_revoked(claims)
+            return None
+        claims = await self.strategy.read_token(token)
+        transport.check(request)
         user = await self._user_for(claims)
         context.user, context.claims = user, claims
         # Where Starlette's AuthenticationMiddleware puts them: request.user works.
@@ -167,62 +132,6 @@ class Auth:
         scope_state(request.scope)["user_id"] = user.id  # documented for application code
         context.bind_log_context(user_id=str(user.id))
         return user
-
-    @staticmethod
-    def _bearer_token(header: bytes) -> str:
-        scheme, _, credentials = header.decode("latin-1").partition(" ")
-        if scheme.lower() != "bearer":
-            raise NotAuthenticated("Use a Bearer token.")
-        token = credentials.strip()
-        if not token or " " in token:
-            raise InvalidToken("Malformed Authorization header.")
-        return token
-
-    def _check_csrf(self, request: Request) -> None:
-        expected = request.cookies.get(self.config.csrf_cookie, "")
-        sent = request.headers.get(self.config.csrf_header_name, "")
-        if not expected or not hmac.compare_digest(expected.encode(), sent.encode()):
-            raise CSRFFailed(
-                f"Send the {self.config.csrf_cookie} cookie's value in "
-                f"the {self.config.csrf_header_name} header."
-            )
-
-    def check_origin(self, request: Request) -> None:
-        """Refuse a cookie login or logout another site made the browser send (403).
-
-        A cross-site form could otherwise log the victim into the attacker's account
-        (login CSRF), or out of their own. Browsers say where a request comes from:
-
-        * ``Sec-Fetch-Site: same-origin`` (or ``none``, typed by the user) passes;
-        * otherwise ``Origin`` must be the app's own (scheme and ``Host``) or one of
-          ``config.trusted_origins``; ``Origin: null`` never passes;
-        * a request with neither header is not a browser's, and passes.
-
-        Raises:
-            CSRFFailed: The request comes from another origin.
-        """
-        site = get_header(request.scope, b"sec-fetch-site")
-        if site in (b"same-origin", b"none"):
-            return
-        origin = get_header(request.scope, b"origin")
-        if origin is None:
-            if site is None:
-                return  # not a browser: curl, a mobile app, a test client
-            raise CSRFFailed("Cross-site requests may not log in or out.")
-        sent = _normalized_origin(origin.decode("latin-1"))
-        if sent is None or (sent != _own_origin(request) and sent not in self._trusted_origins):
-            raise CSRFFailed("Cross-site requests may not log in or out.")
-
-    async def _check_not_revoked(self, claims: TokenClaims) -> None:
-        try:
-            revoked = await self.revocation.is_revoked(claims)
-        except RevocationStoreError as exc:
-            self._logger.warning("revocation_store_unavailable", error=str(exc))
-            if self.config.revocation_policy == "fail_closed":
-                raise self._unavailable() from exc
-            return
-        if revoked:
-            raise InvalidToken("Token revoked.")
 
     async def _user_for(self, claims: TokenClaims) -> UserProtocol:
         if self.config.claims_only:
@@ -250,49 +159,30 @@ class Auth:
             raise NotAuthenticated("Authentication required.")
         return claims
 
-    # --- tokens -----------------------------------------------------------------
-
-    async def now(self) -> float:
-        """The revocation store's clock: take it before reading a user to issue tokens.
-
-        Revocation cut-offs come from the same clock, so instances whose clocks
-        drift apart agree on which tokens a revocation covers. When the store
-        cannot be reached: 503 under ``fail_closed``, this process's clock (logged)
-        under ``fail_open``.
-
-        Raises:
-            ServiceUnavailable: The store is down and the policy is ``fail_closed``.
-        """
-        try:
-            return await self.revocation.now()
-        except RevocationStoreError as exc:
-            self._logger.warning("revocation_store_unavailable", error=str(exc))
-            if self.config.revocation_policy == "fail_closed":
-                raise self._unavailable() from exc
-            return time.time()
+    # --- logins -----------------------------------------------------------------
 
     def issue_tokens(self, user: UserProtocol, *, as_of: float) -> TokenPair:
         """Issue a new token pair (a new family) for ``user``.
 
         Args:
             user: The user, as read from storage.
-            as_of: ``await auth.now()``, taken before ``user`` was read: the tokens'
-                ``iat``. A change to the user that revokes it afterwards covers
-                these tokens too, however late they are issued, so a login that
-                read the user before the change committed cannot keep the old
+            as_of: ``await auth.strategy.now()``, taken before ``user`` was read:
+                the tokens' ``iat``. A change to the user that revokes it afterwards
+                covers these tokens too, however late they are issued, so a login
+                that read the user before the change committed cannot keep the old
                 roles or an inactive account's access.
         """
-        return self.tokens.issue_pair(str(user.id), user.roles, as_of=as_of)
+        return self.strategy.write_token(str(user.id), user.roles, as_of=as_of)
 
-    async def login(
+    async def check_password(
         self,
         username: str,
         password: str,
         lookup: UserLookup,
         *,
         on_rehash: Callable[[LoginUser, str], Awaitable[None]] | None = None,
-    ) -> TokenPair:
-        """Check a username and password and issue a token pair.
+    ) -> LoginUser:
+        """Return the active user ``username`` names if ``password`` is theirs.
 
         An unknown user, a wrong password and an inactive account get the same
         [`InvalidCredentials`][fastapi_kit.errors.InvalidCredentials] after the same
@@ -306,21 +196,34 @@ class Auth:
             lookup: ``async (username) -> user | None``.
             on_rehash: ``async (user, new_hash)``, to store an upgraded hash.
         """
-        started = await self.now()  # before the read: see ``issue_tokens``
         user = await lookup(username)
         if user is None:
             await self.hasher.verify(password, await self._dummy())
-            raise self._invalid_credentials()
+            raise invalid_credentials()
         matches, new_hash = await self.hasher.verify_and_update(password, user.password_hash)
         if not matches or not user.is_active:
-            raise self._invalid_credentials()
+            raise invalid_credentials()
         if new_hash is not None and on_rehash is not None:
             await on_rehash(user, new_hash)
-        return self.issue_tokens(user, as_of=started)
+        return user
 
-    @staticmethod
-    def _invalid_credentials() -> InvalidCredentials:
-        return InvalidCredentials("Incorrect username or password.")
+    async def login(
+        self,
+        username: str,
+        password: str,
+        lookup: UserLookup,
+        *,
+        on_rehash: Callable[[LoginUser, str], Awaitable[None]] | None = None,
+    ) -> TokenPair:
+        """Check a username and password and issue a token pair.
+
+        [`check_password`][fastapi_kit.auth.Auth.check_password], then
+        [`issue_tokens`][fastapi_kit.auth.Auth.issue_tokens] as of a time taken
+        before the user was read.
+        """
+        started = await self.strategy.now()  # before the read: see ``issue_tokens``
+        user = await self.check_password(username, password, lookup, on_rehash=on_rehash)
+        return self.issue_tokens(user, as_of=started)
 
     async def _dummy(self) -> str:
         if self._dummy_hash is None:
@@ -354,50 +257,28 @@ class Auth:
         if load_user is None:
             msg = "refresh needs a user loader: Auth(user_loader=...) or refresh(..., load_user)"
             raise RuntimeError(msg)
-        claims = self.tokens.decode(refresh_token, "refresh")
-        await self._check_not_revoked(claims)
+        claims = await self.strategy.read_token(refresh_token, "refresh")
         # The user first: a database that is down then leaves the token unused.
-        started = await self.now()  # before the read: see ``issue_tokens``
+        started = await self.strategy.now()  # before the read: see ``issue_tokens``
         user = await self._load_active(load_user, claims.subject)
-        try:
-            first_use = await self.revocation.use_once(claims.token_id, claims.expires_at)
-            if not first_use:
-                await self.revocation.revoke_family(claims.family, self._family_expiry())
-        except RevocationStoreError as exc:
-            raise self._unavailable() from exc
-        if not first_use:
-            self._logger.warning("refresh_token_reused", family=claims.family)
-            raise InvalidToken("Refresh token already used: the session was revoked.")
-        return self.tokens.issue_pair(
+        await self.strategy.use_refresh_token(claims)
+        return self.strategy.write_token(
             claims.subject, user.roles, family=claims.family, as_of=started
         )
 
     async def logout(self, claims: TokenClaims) -> None:
         """Revoke the token and its whole family (its refresh tokens included)."""
-        try:
-            await self.revocation.revoke_token(
-                claims.token_id, claims.expires_at + self.config.leeway
-            )
-            await self.revocation.revoke_family(claims.family, self._family_expiry())
-        except RevocationStoreError as exc:
-            raise self._unavailable() from exc
+        await self.strategy.destroy_token(claims)
 
-    async def revoke_user(self, subject: str) -> None:
-        """Revoke every token of ``subject`` issued until now (logout everywhere).
+    async def logout_everywhere(self, subject: str) -> None:
+        """Revoke every token of ``subject`` issued until now, on every instance.
 
         For a change to the user (roles, deactivation, a new password), use
-        [`revoking_user`][fastapi_kit.auth.Auth.revoking_user] instead: a revocation
-        made before the change commits misses the logins that read the user before
-        the commit and issue their tokens after the revocation.
+        [`revoking_user`][fastapi_kit.auth.Auth.revoking_user] instead.
         """
-        try:
-            cutoff = await self.revocation.now()
-            await self.revocation.revoke_subject(subject, cutoff, self._family_expiry())
-        except RevocationStoreError as exc:
-            raise self._unavailable() from exc
+        await self.strategy.destroy_user_tokens(subject)
 
-    @asynccontextmanager
-    async def revoking_user(self, subject: str) -> AsyncIterator[None]:
+    def revoking_user(self, subject: str) -> AbstractAsyncContextManager[None]:
         """End every session of ``subject`` around a change to the user; commit inside.
 
         For example:
@@ -408,80 +289,10 @@ class Auth:
             await session.commit()
         ```
 
-        Revokes before the block (so a revocation store that is down stops the
-        change with a 503 before anything is written) and again after it, once
-        the change is committed: a login or refresh that read the user before the
-        commit has an older ``iat`` than that second cut-off, so its tokens are
-        refused whenever they were issued. If the second revocation fails, the
-        change stays committed, the failure is logged and the request gets a 503:
-        only the tokens of a login racing the change survive it, until they
-        expire (a refresh re-reads the user, so they are never renewed).
-
-        Raises:
-            ServiceUnavailable: The revocation store cannot be reached.
+        See [`JWTStrategy.revoking_user`][fastapi_kit.auth.JWTStrategy.revoking_user]
+        for why it revokes before and after the block.
         """
-        await self.revoke_user(subject)
-        yield
-        try:
-            # Shielded: a request cancelled after its commit still ends the sessions.
-            await asyncio.shield(self.revoke_user(subject))
-        except ServiceUnavailable:
-            self._logger.error("user_revocation_after_change_failed", subject=subject)
-            raise
-
-    def _family_expiry(self) -> float:
-        return time.time() + self.config.refresh_ttl + self.config.leeway
-
-    @staticmethod
-    def _unavailable() -> ServiceUnavailable:
-        return ServiceUnavailable("Token revocation is unavailable; try again shortly.")
-
-    # --- responses ----------------------------------------------------------------
-
-    @staticmethod
-    def token_response(pair: TokenPair) -> JSONResponse:
-        """The OAuth2 token response for ``pair``, with ``Cache-Control: no-store``."""
-        body = TokenResponse(
-            access_token=pair.access_token,
-            refresh_token=pair.refresh_token,
-            expires_in=pair.expires_in,
-        )
-        return JSONResponse(
-            body.model_dump(), headers={"Cache-Control": "no-store", "Pragma": "no-cache"}
-        )
-
-    def set_session_cookies(self, response: Response, pair: TokenPair) -> str:
-        """Set the ``HttpOnly`` session cookie and the readable CSRF cookie.
-
-        Returns:
-            The CSRF token, which unsafe requests must repeat in ``X-CSRF-Token``.
-        """
-        csrf = secrets.token_urlsafe(32)
-        config = self.config
-        common: dict[str, Any] = {
-            "max_age": config.access_ttl,
-            "secure": config.cookie_secure,
-            "samesite": "lax",
-            "domain": config.cookie_domain,
-            "path": "/",
-        }
-        response.set_cookie(config.session_cookie, pair.access_token, httponly=True, **common)
-        response.set_cookie(config.csrf_cookie, csrf, httponly=False, **common)
-        response.headers["Cache-Control"] = "no-store"
-        return csrf
-
-    def clear_session_cookies(self, response: Response) -> None:
-        """Delete both session cookies."""
-        config = self.config
-        for name, httponly in ((config.session_cookie, True), (config.csrf_cookie, False)):
-            response.delete_cookie(
-                name,
-                path="/",
-                domain=config.cookie_domain,
-                secure=config.cookie_secure,
-                httponly=httponly,
-                samesite="lax",
-            )
+        return self.strategy.revoking_user(subject)
 
     # --- app wiring -----------------------------------------------------------------
 
@@ -496,32 +307,9 @@ class Auth:
         yield {**published(Auth, self), **published_authenticator(self)}
 
 
-_DEFAULT_PORTS = {"http": 80, "https": 443}
-
-
-def _normalized_origin(origin: str) -> str | None:
-    """``scheme://host[:port]`` lower-cased, without a default port; ``None`` if not one."""
-    try:
-        parts = urlsplit(origin.strip())
-        port = parts.port
-    except ValueError:
-        return None
-    default = _DEFAULT_PORTS.get(parts.scheme.lower())
-    host = parts.hostname
-    if default is None or not host or parts.path or parts.query or parts.username:
-        return None
-    authority = f"[{host}]" if ":" in host else host
-    if port is not None and port != default:
-        authority = f"{authority}:{port}"
-    return f"{parts.scheme.lower()}://{authority}"
-
-
-def _own_origin(request: Request) -> str | None:
-    """The origin the request was sent to: its scheme and ``Host``."""
-    host = get_header(request.scope, b"host")
-    if host is None:
-        return None
-    return _normalized_origin(f"{request.scope.get('scheme', 'http')}://{host.decode('latin-1')}")
+def invalid_credentials() -> InvalidCredentials:
+    """The one answer to every failed password (or second-factor) check."""
+    return InvalidCredentials("Incorrect username or password.")
 
 
 def get_auth_or_none(request: Request) -> Auth | None:
