@@ -13,7 +13,16 @@ import fastapi_kit
 MODULES = sorted(
     module.name for module in pkgutil.walk_packages(fastapi_kit.__path__, "fastapi_kit.")
 )
-OPTIONAL = ("redis", "hiredis", "asyncpg", "aiosmtplib")
+OPTIONAL = (
+    "redis",
+    "hiredis",
+    "asyncpg",
+    "aiosmtplib",
+    "email_validator",
+    "homoglyph",
+    "pyotp",
+    "cryptography",
+)
 
 
 def test_every_module_imports_first_without_a_cycle() -> None:
@@ -31,7 +40,7 @@ for name in sys.argv[1:]:
     assert result.returncode == 0, result.stderr
 
 
-@pytest.mark.parametrize("block", ["auth", "ratelimit", "cache", "db", "mail"])
+@pytest.mark.parametrize("block", ["auth", "ratelimit", "cache", "db", "mail", "accounts"])
 def test_a_block_imports_without_the_optional_extras(block: str) -> None:
     blocked = "".join(f"sys.modules[{name!r}] = None\n" for name in OPTIONAL)
     code = f"import sys\n{blocked}import fastapi_kit.{block}\nimport fastapi_kit\n"
@@ -60,6 +69,8 @@ def test_the_ratelimiter_needs_no_other_block() -> None:
         ),
         ("from fastapi_kit.db import Database; Database('postgresql+asyncpg://a@b/c')", "postgres"),
         ("from fastapi_kit.mail import SMTPMailSender", "mail"),
+        ("from fastapi_kit.accounts.totp import TOTP", "accounts"),
+        ("from fastapi_kit.accounts.emails import email_key", "accounts"),
         (
             (
                 "from fastapi_kit import Kit, KitSettings; "

@@ -1,4 +1,4 @@
-"""Account storage: finding users, ensuring the configured admin, keeping one admin active."""
+"""Accounts beyond the kit's routers: the configured admin, and keeping one admin active."""
 
 from __future__ import annotations
 
@@ -9,7 +9,9 @@ from sqlalchemy import String, cast, false, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
+from fastapi_kit.accounts import SQLAlchemyUserStore, email_key, normalize_email
 from fastapi_kit.auth import hash_password, verify_password
+from fastapi_kit.db import DbSession
 from todo_app.models import User
 
 if TYPE_CHECKING:
@@ -20,35 +22,18 @@ if TYPE_CHECKING:
 __all__ = (
     "count_active_admins",
     "ensure_admin",
-    "find_by_email",
     "is_active_admin",
-    "load_user",
     "lock_account_changes",
-    "normalize_email",
+    "user_store",
 )
 
 #: The PostgreSQL advisory lock that serialises changes to roles and status.
 ACCOUNT_CHANGES_LOCK = 0x70D0_AD31
 
 
-def normalize_email(email: str) -> str:
-    """The stored form of an address: trimmed and lower-cased (one account per address)."""
-    return email.strip().lower()
-
-
-async def find_by_email(session: AsyncSession, email: str) -> User | None:
-    """The account of ``email``, whatever its case."""
-    found: User | None = await session.scalar(
-        select(User).where(User.email == normalize_email(email))
-    )
-    return found
-
-
-async def load_user(session: AsyncSession, subject: str) -> User | None:
-    """The account a token names (its ``sub``), or ``None``."""
-    if not (subject.isascii() and subject.isdigit()):
-        return None
-    return await session.get(User, int(subject))
+def user_store(session: DbSession) -> SQLAlchemyUserStore[User]:
+    """The request's accounts, for the kit's routers (a dependency)."""
+    return SQLAlchemyUserStore(session, User)
 
 
 async def lock_account_changes(session: AsyncSession) -> None:
@@ -90,19 +75,25 @@ async def ensure_admin(database: Database, email: str, password: str) -> None:
     existing account keeps its password, and one an admin deactivated stays
     deactivated.
     """
-    email = normalize_email(email)
+    email, key = normalize_email(email), email_key(email)
     insert = postgresql_insert if database.engine.dialect.name == "postgresql" else sqlite_insert
     password_hash = await hash_password(password)
     async with database.transaction() as session:
         created = await session.scalar(
             insert(User)
-            .values(email=email, password_hash=password_hash, roles=["admin", "user"])
-            .on_conflict_do_nothing(index_elements=[User.email])
+            .values(
+                email=email,
+                email_key=key,
+                password_hash=password_hash,
+                roles=["admin", "user"],
+                is_verified=True,  # the operator's own address
+            )
+            .on_conflict_do_nothing(index_elements=[User.email_key])
             .returning(User.id)
         )
         if created is not None:
             return
-        user = await session.scalar(select(User).where(User.email == email).with_for_update())
+        user = await session.scalar(select(User).where(User.email_key == key).with_for_update())
         if user is None or "admin" in user.roles:
             return
         if not await verify_password(password, user.password_hash):

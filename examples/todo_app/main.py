@@ -13,10 +13,17 @@ from typing import TYPE_CHECKING
 from fastapi import APIRouter, FastAPI
 
 from fastapi_kit import Kit
+from fastapi_kit.accounts import (
+    auth_router,
+    register_router,
+    reset_password_router,
+    users_router,
+    verify_router,
+)
 from fastapi_kit.auth import RolePolicy
-from todo_app.accounts import ensure_admin
+from todo_app.accounts import ensure_admin, user_store
 from todo_app.migrations import check_schema
-from todo_app.routers import admin, auth, todos, users
+from todo_app.routers import admin, todos
 from todo_app.settings import Settings
 
 if TYPE_CHECKING:
@@ -28,8 +35,15 @@ API_PREFIX = "/api/v1"
 #: The descriptions of the routers' tags in the OpenAPI document (the kit describes
 #: ``health`` itself).
 OPENAPI_TAGS = [
-    {"name": "auth", "description": "Registration, logins (tokens or cookie), refresh, logout."},
-    {"name": "users", "description": "The authenticated user's own account."},
+    {
+        "name": "auth",
+        "description": "Registration, email verification, password reset, logins "
+        "(tokens or cookie, with TOTP), refresh, logout.",
+    },
+    {
+        "name": "users",
+        "description": "The authenticated user's own account: password, two-factor.",
+    },
     {"name": "todos", "description": "Your todos: create, read, change, delete, list."},
     {"name": "admin", "description": "Every user's todos and account changes (role `admin`)."},
 ]
@@ -39,14 +53,16 @@ OPENAPI_TAGS = [
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the service from ``settings`` (by default, from the environment).
 
-    Redis backs the cache, the rate limits and token revocation when ``REDIS_URL``
-    is set; process memory does otherwise.
+    Redis backs the cache, the rate limits, token revocation and used TOTP codes
+    when ``REDIS_URL`` is set; process memory does otherwise. The account routes are
+    the kit's ready-made routers over the app's ``User`` model.
     """
     settings = settings if settings is not None else Settings()
     kit = Kit(settings)
     database = kit.database
     assert database is not None  # noqa: S101  # Settings always has a DATABASE_URL
     kit.use_auth(claims_only=True, role_policy=RolePolicy(hierarchy={"admin": ["user"]}))
+    kit.use_accounts(app_name="Todo API")  # mail through SMTP_URL; unset: none sent
     kit.use_cache()
     kit.use_rate_limit()
 
@@ -68,8 +84,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     api = APIRouter(prefix=API_PREFIX)
-    for module in (auth, users, todos, admin):
-        api.include_router(module.router)
+    for router in (
+        auth_router(user_store),
+        register_router(user_store),
+        verify_router(user_store),
+        reset_password_router(user_store),
+        users_router(user_store),
+        todos.router,
+        admin.router,
+    ):
+        api.include_router(router)
     app.include_router(api)
     return kit.install(app)
 

@@ -2,24 +2,19 @@
 
 from __future__ import annotations
 
-from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
+from fastapi_kit.accounts import UserMixin
 from fastapi_kit.db import Base, TimestampMixin
 
 __all__ = ("Base", "Todo", "User")
 
 
-class User(TimestampMixin, Base):
-    """An account. ``email`` is stored lower-cased, so uniqueness ignores case."""
+class User(UserMixin, Base):
+    """An account: the kit's columns (``UserMixin``), kept unique by ``email_key``."""
 
     __tablename__ = "users"
-
-    id: Mapped[int] = mapped_column(primary_key=True)
-    email: Mapped[str] = mapped_column(String(320), unique=True)
-    password_hash: Mapped[str] = mapped_column(String(255))
-    roles: Mapped[list[str]] = mapped_column(JSON, default=lambda: ["user"])
-    is_active: Mapped[bool] = mapped_column(default=True)
 
 
 class Todo(TimestampMixin, Base):

@@ -1,4 +1,7 @@
-"""What the API reads and writes (SPEC 4.2), with its validation rules."""
+"""What the todo and admin routes read and write, with their validation rules.
+
+The account routes' schemas are the kit's (``fastapi_kit.accounts``).
+"""
 
 from __future__ import annotations
 
@@ -11,22 +14,16 @@ from pydantic import (
     BaseModel,
     BeforeValidator,
     ConfigDict,
-    EmailStr,
     Field,
     StringConstraints,
 )
 
-from fastapi_kit.auth import validate_password
-
 __all__ = (
     "AdminUserUpdate",
-    "RefreshRequest",
-    "Registration",
     "Role",
     "TodoCreate",
     "TodoOut",
     "TodoUpdate",
-    "UserOut",
 )
 
 Role = Literal["user", "admin"]
@@ -62,14 +59,7 @@ Description = Annotated[str, Field(max_length=2000), AfterValidator(_description
 #: An optional field of a partial update: left out is fine, ``null`` is not.
 Optional = BeforeValidator(_not_null)
 
-# The examples of the OpenAPI document (/docs): one account, one of its todos.
-_USER: dict[str, Any] = {
-    "id": 42,
-    "email": "alice@example.com",
-    "roles": ["user"],
-    "is_active": True,
-    "created_at": "2025-01-15T09:30:00.123456Z",
-}
+# The example of the OpenAPI document (/docs): one todo.
 _TODO: dict[str, Any] = {
     "id": 7,
     "title": "Buy oat milk",
@@ -79,52 +69,6 @@ _TODO: dict[str, Any] = {
     "created_at": "2025-01-15T09:31:12.654321Z",
     "updated_at": "2025-01-15T09:31:12.654321Z",
 }
-
-
-class Registration(BaseModel):
-    """A new account: any email once (case-insensitively), a password that is not common."""
-
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [{"email": "alice@example.com", "password": "correct-horse-battery-staple"}]
-        },
-    )
-
-    email: EmailStr = Field(max_length=320)
-    password: Annotated[str, AfterValidator(validate_password)] = Field(
-        description="8-128 characters, not among the 3,000 most common passwords."
-    )
-
-
-class RefreshRequest(BaseModel):
-    """A refresh token to exchange for a new pair."""
-
-    model_config = ConfigDict(
-        extra="forbid",
-        json_schema_extra={
-            "examples": [
-                {
-                    "refresh_token": "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiI0MiIsInR5"
-                    "cGUiOiJyZWZyZXNoIn0.Xw2R8pT5vM1nQ7bK4yH9cJ6eL3aF0sD2gZ8uV5iN1oE"
-                }
-            ]
-        },
-    )
-
-    refresh_token: str = Field(min_length=1, max_length=4096)
-
-
-class UserOut(BaseModel):
-    """An account as the API shows it."""
-
-    model_config = ConfigDict(from_attributes=True, json_schema_extra={"examples": [_USER]})
-
-    id: int
-    email: str
-    roles: list[str]
-    is_active: bool
-    created_at: datetime
 
 
 class TodoCreate(BaseModel):

@@ -1,6 +1,7 @@
 """One guard for the optional extras: a missing package names the extra to install.
 
-Every import of ``redis`` (and ``hiredis``), ``asyncpg`` or ``aiosmtplib`` in the kit happens inside
+Every import of a package of an extra (``redis`` and ``hiredis``, ``asyncpg``, ``aiosmtplib``,
+and the account packages) in the kit happens inside
 ``optional_extra``, as pydantic-settings guards its YAML support:
 
 ```python
@@ -20,9 +21,19 @@ if TYPE_CHECKING:
 __all__ = ("Extra", "optional_extra")
 
 #: The optional extras, by what they add.
-Extra = Literal["redis", "postgres", "mail"]
-_WHAT = {"redis": "Redis support", "postgres": "PostgreSQL support", "mail": "Mail delivery"}
-_PACKAGES = {"redis": ("redis", "hiredis"), "postgres": ("asyncpg",), "mail": ("aiosmtplib",)}
+Extra = Literal["redis", "postgres", "mail", "accounts"]
+_WHAT = {
+    "redis": "Redis support",
+    "postgres": "PostgreSQL support",
+    "mail": "Mail delivery",
+    "accounts": "Accounts",
+}
+_PACKAGES = {
+    "redis": ("redis", "hiredis"),
+    "postgres": ("asyncpg",),
+    "mail": ("aiosmtplib",),
+    "accounts": ("email_validator", "homoglyph", "pyotp", "cryptography"),
+}
 
 
 @contextmanager
@@ -31,7 +42,8 @@ def optional_extra(extra: Extra) -> Iterator[None]:
 
     Raises:
         ImportError: A package of the extra is missing: ``pip install
-            "fastapi-kit[redis]"`` (or ``[postgres]``, ``[mail]``) in the message.
+            "fastapi-kit[redis]"`` (or ``[postgres]``, ``[mail]``, ``[accounts]``) in the
+            message.
     """
     try:
         yield

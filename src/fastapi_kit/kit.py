@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import secrets
 from collections.abc import Callable, Mapping
@@ -46,6 +47,7 @@ if TYPE_CHECKING:
     from redis.asyncio import Redis
     from starlette.requests import Request
 
+    from fastapi_kit.accounts import AccountMails, Accounts
     from fastapi_kit.auth import PasswordHasher, RolePolicy, TokenRevocationStore, UserLoader
     from fastapi_kit.cache import CacheBackend
     from fastapi_kit.mail import MailSender
@@ -134,6 +136,8 @@ class Kit:
         self.rate_limiter: RateLimiter | None = None
         #: The app's mail sender, once ``use_mail`` was called.
         self.mail: MailSender | None = None
+        #: The app's account lifecycle, once ``use_accounts`` was called.
+        self.accounts: Accounts | None = None
         #: ``RATE_LIMIT_DEFAULT`` as a dependency for a router or the app: one budget
         #: per user (per client address when anonymous). Needs ``use_rate_limit``.
         self.default_rate_limit: Limit = default_limit(self.settings.rate_limit_default)
@@ -194,6 +198,43 @@ class Kit:
         self.mail = sender
         self.add_lifespan(sender.lifespan)
         return sender
+
+    def use_accounts(
+        self, *, app_name: str = "fastapi-kit", mails: AccountMails | None = None
+    ) -> Accounts:
+        """Set up the account lifecycle (the ready-made routers' service) and return it.
+
+        Needs ``use_auth`` first; calls ``use_mail`` unless it was. Reads
+        ``VERIFY_TOKEN_TTL``, ``RESET_TOKEN_TTL``, ``REQUIRE_VERIFIED_EMAIL`` and
+        ``PUBLIC_URL``. TOTP secrets are encrypted with a key derived from
+        ``SECRET_KEY``; used codes are recorded where revocations are (Redis with
+        ``REDIS_URL``). Needs the ``accounts`` extra.
+
+        Args:
+            app_name: Shown in the mails and as the issuer in authenticator apps.
+            mails: Your own templates of the verification and reset mails.
+        """
+        from fastapi_kit.accounts import TOTP, AccountMails, Accounts, AccountsConfig
+
+        if self.auth is None:
+            msg = "use_accounts needs use_auth(...) first"
+            raise RuntimeError(msg)
+        settings = self.settings
+        config = AccountsConfig(
+            verify_ttl=settings.verify_token_ttl,
+            reset_ttl=settings.reset_token_ttl,
+            require_verified_email=settings.require_verified_email,
+        )
+        if settings.public_url is not None:
+            config = dataclasses.replace(config, public_url=settings.public_url)
+        self.accounts = Accounts(
+            self.auth,
+            totp=TOTP(self.auth.config.signing_key.secret, self.auth.revocation, issuer=app_name),
+            mail=self.mail if self.mail is not None else self.use_mail(),
+            config=config,
+            mails=mails if mails is not None else AccountMails(app_name=app_name),
+        )
+        return self.accounts
 
     def use_rate_limit(self, *, on_error: FailurePolicy = "open") -> RateLimiter:
         """Set up rate limiting and return the limiter.
@@ -329,6 +370,8 @@ class Kit:
         if self.auth is not None:
             self.add_lifespan(self.auth.lifespan)
             install_auth(app, self.auth)
+        if self.accounts is not None:
+            self.add_lifespan(self.accounts.lifespan)
         add_health_routes(app, self.readiness, problem_types=problems)
         install_offline_docs(app)
         app.add_middleware(

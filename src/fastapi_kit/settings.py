@@ -207,6 +207,21 @@ class KitSettings(BaseSettings):
         description="The app's public base URL (`https://app.example.com`), for links in mail.",
     )
 
+    # --- accounts -------------------------------------------------------------
+    verify_token_ttl: PositiveInt = Field(
+        default_factory=_owned("fastapi_kit.accounts.config:AccountsConfig.verify_ttl"),
+        description="Seconds an email verification link lives.",
+    )
+    reset_token_ttl: PositiveInt = Field(
+        default_factory=_owned("fastapi_kit.accounts.config:AccountsConfig.reset_ttl"),
+        description="Seconds a password reset link lives.",
+    )
+    require_verified_email: bool = Field(
+        default_factory=_owned("fastapi_kit.accounts.config:AccountsConfig.require_verified_email"),
+        description="Refuse logins to accounts whose email is not verified "
+        "(403 `email_not_verified`).",
+    )
+
     # --- HTTP hardening -------------------------------------------------------
     cors_origins: CommaList = Field(
         default_factory=list, description="Allowed CORS origins; empty disables CORS."

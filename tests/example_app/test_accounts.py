@@ -15,7 +15,7 @@ async def test_registration_creates_a_user_with_a_normalized_email(
     client: httpx.AsyncClient,
 ) -> None:
     user = await register(client, "Alice@Example.COM")
-    assert set(user) == {"id", "email", "roles", "is_active", "created_at"}
+    assert set(user) == {"id", "email", "roles", "is_active", "is_verified", "created_at"}
     assert user["email"] == "alice@example.com"
     assert user["roles"] == ["user"]
     assert user["is_active"] is True

@@ -26,6 +26,7 @@ from todo_app_helpers import (
     register,
 )
 
+from fastapi_kit.accounts import email_key
 from fastapi_kit.auth import hash_password
 from fastapi_kit.db import Database
 from helpers import flush_logs
@@ -72,6 +73,7 @@ async def test_ensuring_the_admin_is_idempotent_and_safe_concurrently(backends: 
             session.add(
                 User(
                     email="boss@example.com",
+                    email_key=email_key("boss@example.com"),
                     password_hash=boss_hash,
                     roles=["user"],
                     is_active=False,
@@ -170,7 +172,7 @@ def test_the_migrate_command_creates_the_schema(tmp_path: Path) -> None:
     for _ in range(2):  # a second run has nothing to do
         result = migrate_command(DATABASE_URL=url)
         assert result.returncode == 0, result.stderr
-        assert result.stdout == "database at revision 0001, the newest\n"
+        assert result.stdout == "database at revision 0002, the newest\n"
     from sqlalchemy import create_engine
 
     engine = create_engine(f"sqlite:///{tmp_path / 'fresh.db'}")

@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 from fastapi import FastAPI
-from smtp_server import Inbox, self_signed, server_context, smtp_server, until
 
 from fastapi_kit import Kit, KitSettings
 from fastapi_kit.mail import (
@@ -23,6 +22,7 @@ from fastapi_kit.mail import (
 from fastapi_kit.mail.smtp import SMTPServer
 from fastapi_kit.testing import app_client
 from helpers import LogCapture
+from services.smtp import Inbox, self_signed, server_context, smtp_server, until
 
 SECRET_SUBJECT = "Your reset token tok-SUBJECT-123"
 SECRET_TEXT = "Reset with tok-BODY-456"

@@ -8,9 +8,9 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-from smtp_server import Inbox, smtp_server, until
 
 from fastapi_kit.testing import app_client
+from services.smtp import Inbox, smtp_server, until
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "docs" / "examples" / "mail_app.py"
 

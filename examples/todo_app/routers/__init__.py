@@ -1,1 +1,1 @@
-"""One router per resource, all under ``/api/v1``."""
+"""The app's own routers (todos, admin), under ``/api/v1``; the account routes are the kit's."""

@@ -7,19 +7,15 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path
 from sqlalchemy import select
 
+from fastapi_kit.accounts import UserRead
 from fastapi_kit.auth import CurrentUser, require_role
 from fastapi_kit.db import MAX_OFFSET, DbSession, Page, Pagination, paginate
 from fastapi_kit.errors import Conflict, Forbidden, NotFound, problem_responses
 from fastapi_kit.ratelimit import default_limit
-from todo_app.accounts import (
-    count_active_admins,
-    is_active_admin,
-    load_user,
-    lock_account_changes,
-)
+from todo_app.accounts import count_active_admins, is_active_admin, lock_account_changes
 from todo_app.dependencies import AuthDep
 from todo_app.models import Todo, User
-from todo_app.schemas import AdminUserUpdate, TodoOut, UserOut
+from todo_app.schemas import AdminUserUpdate, TodoOut
 
 __all__ = ("router",)
 
@@ -49,14 +45,14 @@ async def update_user(
     session: DbSession,
     auth: AuthDep,
     admin: CurrentUser,
-) -> UserOut:
+) -> UserRead:
     """A role change or a deactivation ends the user's current sessions at once.
 
     The last active admin can be neither demoted nor deactivated (409).
     """
     await lock_account_changes(session)  # until the commit: one change at a time
     # The token said admin; a change that waited for the lock may have ended that.
-    if not is_active_admin(await load_user(session, str(admin.id))):
+    if not is_active_admin(await session.get(User, int(admin.id))):
         raise Forbidden("You are no longer an active admin.")
     user = await session.get(User, user_id)
     if user is None:
@@ -66,7 +62,7 @@ async def update_user(
         changes["roles"] = sorted(set(changes["roles"]))
     changed = {field: value for field, value in changes.items() if getattr(user, field) != value}
     if not changed:
-        return UserOut.model_validate(user)
+        return UserRead.model_validate(user)
     was_admin = is_active_admin(user)
     stays_admin = changes.get("is_active", user.is_active) and "admin" in changes.get(
         "roles", user.roles
@@ -79,4 +75,4 @@ async def update_user(
         for field, value in changed.items():
             setattr(user, field, value)
         await session.commit()
-    return UserOut.model_validate(user)
+    return UserRead.model_validate(user)

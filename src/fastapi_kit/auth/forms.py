@@ -50,6 +50,14 @@ class PasswordLoginRequest(BaseModel):
     client_secret: str | None = Field(
         None, max_length=1024, json_schema_extra={"format": "password"}
     )
+    otp: str | None = Field(
+        None,
+        max_length=32,
+        pattern=_PRINTABLE,
+        description="The second factor, for accounts with two-factor authentication: "
+        "a current code of the authenticator app, or an unused recovery code.",
+        examples=["492039"],
+    )
 
 
 class PasswordLoginForm(OAuth2PasswordRequestForm):
@@ -83,3 +91,5 @@ class PasswordLoginForm(OAuth2PasswordRequestForm):
             client_id=form.client_id,
             client_secret=form.client_secret,
         )
+        #: The second factor (``otp`` field), or ``None``.
+        self.otp = form.otp

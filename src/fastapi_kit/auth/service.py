@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import secrets
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from starlette.authentication import AuthCredentials
 from starlette.requests import Request  # noqa: TC002  # FastAPI reads get_auth's annotations
@@ -43,6 +43,8 @@ if TYPE_CHECKING:
     from fastapi_kit.auth.users import LoginUser, UserLoader, UserLookup, UserProtocol
 
 __all__ = ("Auth", "get_auth", "get_auth_or_none", "invalid_credentials")
+
+L = TypeVar("L", bound="LoginUser")
 
 
 class Auth:
@@ -178,10 +180,10 @@ class Auth:
         self,
         username: str,
         password: str,
-        lookup: UserLookup,
+        lookup: Callable[[str], Awaitable[L | None]],
         *,
-        on_rehash: Callable[[LoginUser, str], Awaitable[None]] | None = None,
-    ) -> LoginUser:
+        on_rehash: Callable[[L, str], Awaitable[object]] | None = None,
+    ) -> L:
         """Return the active user ``username`` names if ``password`` is theirs.
 
         An unknown user, a wrong password and an inactive account get the same
@@ -213,7 +215,7 @@ class Auth:
         password: str,
         lookup: UserLookup,
         *,
-        on_rehash: Callable[[LoginUser, str], Awaitable[None]] | None = None,
+        on_rehash: Callable[[LoginUser, str], Awaitable[object]] | None = None,
     ) -> TokenPair:
         """Check a username and password and issue a token pair.
 

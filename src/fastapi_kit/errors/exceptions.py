@@ -10,12 +10,15 @@ the handlers installed by
 ```text
 APIError                       500  internal_error   (base class)
 ├── BadRequest                 400  bad_request
-│   └── BadToken               400  bad_token
+│   ├── BadToken               400  bad_token
+│   └── IncorrectPassword      400  invalid_credentials
 ├── NotAuthenticated           401  not_authenticated
 │   ├── InvalidToken           401  invalid_token
-│   └── InvalidCredentials     401  invalid_credentials
+│   ├── InvalidCredentials     401  invalid_credentials
+│   └── MFARequired            401  mfa_required
 ├── Forbidden                  403  forbidden
-│   └── CSRFFailed             403  csrf_failed
+│   ├── CSRFFailed             403  csrf_failed
+│   └── EmailNotVerified       403  email_not_verified
 ├── NotFound                   404  not_found
 ├── MethodNotAllowed           405  method_not_allowed
 ├── Conflict                   409  conflict
@@ -47,9 +50,12 @@ __all__ = (
     "BadToken",
     "CSRFFailed",
     "Conflict",
+    "EmailNotVerified",
     "Forbidden",
+    "IncorrectPassword",
     "InvalidCredentials",
     "InvalidToken",
+    "MFARequired",
     "MethodNotAllowed",
     "NotAuthenticated",
     "NotFound",
@@ -109,6 +115,16 @@ class BadToken(BadRequest):
     title = "Bad Token"
 
 
+class IncorrectPassword(BadRequest):
+    """The current password sent to change it is wrong (400 ``invalid_credentials``).
+
+    A 400, not a 401: the request is authenticated; what it says is wrong.
+    """
+
+    code = "invalid_credentials"
+    title = "Invalid Credentials"
+
+
 class NotAuthenticated(APIError):
     """No credentials were presented (401)."""
 
@@ -135,6 +151,13 @@ class InvalidCredentials(NotAuthenticated):
     title = "Invalid Credentials"
 
 
+class MFARequired(NotAuthenticated):
+    """The password was right; the account's second factor (``otp``) is missing (401)."""
+
+    code = "mfa_required"
+    title = "MFA Required"
+
+
 class Forbidden(APIError):
     """Authenticated, but not allowed to do this (403)."""
 
@@ -148,6 +171,16 @@ class CSRFFailed(Forbidden):
 
     code = "csrf_failed"
     title = "CSRF Check Failed"
+
+
+class EmailNotVerified(Forbidden):
+    """A correct login to an account whose email is not verified yet (403).
+
+    Only when the app requires verified addresses (``REQUIRE_VERIFIED_EMAIL``).
+    """
+
+    code = "email_not_verified"
+    title = "Email Not Verified"
 
 
 class NotFound(APIError):

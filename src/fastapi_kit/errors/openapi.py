@@ -56,7 +56,8 @@ def problem_responses(*errors: int | type[APIError]) -> dict[int | str, dict[str
     @app.get("/todos/{id}", responses=problem_responses(401, NotFound))
     ```
 
-    Each response has an example body with the error's status and code; the
+    Each response has an example body with the error's status and code (the first
+    of several errors with one status shows; the description names them all); the
     processor that ``install_error_handlers`` adds to the OpenAPI document fills in
     the operation's path as ``instance`` and the app's problem types.
 
@@ -72,6 +73,9 @@ def problem_responses(*errors: int | type[APIError]) -> dict[int | str, dict[str
             status, (code, title) = error, default_code_and_title(error)
         else:
             status, code, title = error.status_code, error.code, error.title
+        if status in responses:
+            responses[status]["description"] += f"; {title}"
+            continue
         responses[status] = {
             "description": title,
             "content": {

@@ -136,10 +136,15 @@ async def user_id(request: Request) -> str:
     return f"user:{found}"
 
 
-def form_field(name: str = "username") -> Callable[[Request], Awaitable[str]]:
+def form_field(
+    name: str = "username", *, normalize: Callable[[str], str] | None = None
+) -> Callable[[Request], Awaitable[str]]:
     """Key by a submitted form or JSON field, such as the account name of a login.
 
-    The value is trimmed, lower-cased and hashed (no account names in Redis); a
+    The value is trimmed, lower-cased (or passed to ``normalize``: give the function
+    that maps an account name's variants to one, such as ``email_key``, so that
+    spelling an address differently does not buy another budget) and hashed (no
+    account names in Redis); a
     request without it, or whose JSON cannot be parsed (invalid, or nested deeper
     than Python's stack), gets the key of an empty value, and the endpoint's own
     parsing answers the client with its 4xx. A malformed multipart form is a 400.
@@ -154,7 +159,9 @@ def form_field(name: str = "username") -> Callable[[Request], Awaitable[str]]:
             value = body.get(name) if isinstance(body, dict) else None
         else:
             value = (await request.form()).get(name)
-        text = value.strip().lower() if isinstance(value, str) else ""
-        return f"{name}:{hashlib.sha256(text.encode()).hexdigest()[:32]}"
+        text = value.strip() if isinstance(value, str) else ""
+        text = normalize(text) if normalize is not None else text.lower()
+        digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
+        return f"{name}:{digest[:32]}"
 
     return key
