@@ -10,7 +10,8 @@ from pathlib import Path
 import httpx
 import pyotp
 import pytest
-from app import (
+
+from accounts.app import (
     NEW_PASSWORD,
     PASSWORD,
     AccountsApp,
@@ -20,7 +21,6 @@ from app import (
     register,
     token_of,
 )
-
 from fastapi_kit.mail import MemoryMailSender
 from fastapi_kit.testing import app_client
 from helpers import LogCapture

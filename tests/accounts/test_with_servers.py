@@ -11,8 +11,9 @@ from typing import Any
 
 import pyotp
 import pytest
-from app import NEW_PASSWORD, bearer, log_in, make_app, register
 
+from accounts.app import NEW_PASSWORD, bearer, log_in, make_app, register, token_of
+from fastapi_kit.mail import MemoryMailSender
 from fastapi_kit.mail.smtp import SMTPMailSender
 from fastapi_kit.testing import app_client
 from helpers import LogCapture
@@ -118,9 +119,6 @@ async def test_two_instances_share_resets_and_used_totp_codes(
 
 
 def mailed_text_token(sender: object) -> str:
-    from app import token_of
-
-    from fastapi_kit.mail import MemoryMailSender
 
     assert isinstance(sender, MemoryMailSender)
     return token_of(sender.sent[-1])
