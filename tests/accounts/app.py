@@ -58,17 +58,15 @@ def make_app(
     **settings: Any,
 ) -> AccountsApp:
     """The account routers, on ``database_url`` (tables made at start-up)."""
-    kit = Kit(
-        KitSettings(
-            secret_key=SECRET,
-            database_url=database_url,
-            redis_url=redis_url,
-            public_url="https://app.example.com",
-            rate_limit_auth="1000/minute",
-            rate_limit_default="1000/minute",
-            **settings,
-        )
-    )
+    options: dict[str, Any] = {
+        "secret_key": SECRET,
+        "database_url": database_url,
+        "redis_url": redis_url,
+        "public_url": "https://app.example.com",
+        "rate_limit_auth": "1000/minute",
+        "rate_limit_default": "1000/minute",
+    }
+    kit = Kit(KitSettings(**(options | settings)))
     kit.use_auth(claims_only=True)
     # SMTP_URL's sender, the one given, or a memory sender whose mail the tests read.
     if mail is None and "smtp_url" not in settings:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -15,12 +16,14 @@ from accounts.app import (
     NEW_PASSWORD,
     PASSWORD,
     AccountsApp,
+    User,
     bearer,
     log_in,
     make_app,
     register,
     token_of,
 )
+from fastapi_kit.accounts import SQLAlchemyUserStore
 from fastapi_kit.mail import MemoryMailSender
 from fastapi_kit.testing import app_client
 from helpers import LogCapture
@@ -345,3 +348,171 @@ async def test_tokens_and_secrets_never_reach_the_log(tmp_path: Path) -> None:
     assert "purpose_token_used" in text  # the log was captured
     for secret in (verify_token, reset_token, totp.secret, *codes, NEW_PASSWORD, PASSWORD):
         assert secret not in text
+
+
+# --- the edges a review found ------------------------------------------------------
+
+
+async def test_a_password_change_racing_a_demotion_does_not_keep_the_old_roles(
+    accounts: tuple[AccountsApp, httpx.AsyncClient],
+) -> None:
+    built, client = accounts
+    await register(client, "max@example.com")
+    kit = built.kit
+    assert kit.accounts is not None
+    assert kit.auth is not None
+    assert kit.database is not None
+    async with kit.database.transaction() as session:
+        store = SQLAlchemyUserStore(session, User)
+        user = await store.get("1")
+        assert user is not None
+        await store.update(user, roles=["admin", "user"])
+        me = await store.get("1")  # what the request read, before...
+        assert me is not None
+        # ...an admin's demotion, committed before the change's tokens are issued.
+        async with kit.database.transaction() as other, kit.auth.revoking_user("1"):
+            demoted = await other.get(User, 1)
+            assert demoted is not None
+            demoted.roles = ["user"]
+            await other.commit()
+        pair = await kit.accounts.change_password(store, me, PASSWORD, NEW_PASSWORD)
+    assert pair.access.roles == frozenset({"user"})
+
+
+async def test_a_totp_secret_from_another_secret_key_is_a_wrong_code(tmp_path: Path) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'a.db'}"
+    async with app_client(make_app(url).app) as client:
+        totp, codes, _ = await enrol(client, "ned@example.com")
+    rotated = make_app(url, secret_key="another-secret-key-0123456789-abcdefgh")
+    logs = LogCapture()
+    async with app_client(rotated.app) as client:
+        for code in (totp.now(), codes[0]):
+            answer = await log_in(client, "ned@example.com", otp=code)
+            problem(answer, 401, "invalid_credentials")
+    # Logged once per attempt (a recovery code is tried after the TOTP secret).
+    assert [e["user_id"] for e in logs.named("totp_secret_undecryptable")] == ["1", "1"]
+
+
+@pytest.mark.parametrize("route", ["register", "reset", "change"])
+async def test_a_lone_surrogate_in_a_new_password_is_a_422(
+    accounts: tuple[AccountsApp, httpx.AsyncClient], route: str
+) -> None:
+    built, client = accounts
+    await register(client, "oz@example.com")
+    bad = "a long password \ud800"  # valid JSON (an escaped surrogate), not UTF-8
+    headers = {"content-type": "application/json"}
+    if route == "register":
+        path, body = "/auth/register", {"email": "p@example.com", "password": bad}
+    elif route == "reset":
+        await client.post("/auth/forgot-password", json={"email": "oz@example.com"})
+        path = "/auth/reset-password"
+        body = {"token": token_of(sent(built).sent[-1]), "password": bad}
+    else:
+        headers |= bearer((await log_in(client, "oz@example.com")).json())
+        path, body = "/users/me/password", {"current_password": PASSWORD, "new_password": bad}
+    answer = await client.post(path, content=json.dumps(body).encode(), headers=headers)
+    problem(answer, 422, "validation_error")
+
+
+async def test_two_reset_links_of_one_password_used_at_once_change_it_once(
+    accounts: tuple[AccountsApp, httpx.AsyncClient],
+) -> None:
+    built, client = accounts
+    await register(client, "pia@example.com")
+    tokens = []
+    for _ in range(2):
+        await client.post("/auth/forgot-password", json={"email": "pia@example.com"})
+        tokens.append(token_of(sent(built).sent[-1]))
+    answers = await asyncio.gather(
+        *(
+            client.post(
+                "/auth/reset-password", json={"token": t, "password": f"{NEW_PASSWORD} {i}"}
+            )
+            for i, t in enumerate(tokens)
+        )
+    )
+    assert sorted(a.status_code for a in answers) == [204, 400]
+    [winner] = [i for i, a in enumerate(answers) if a.status_code == 204]
+    assert (await log_in(client, "pia@example.com", f"{NEW_PASSWORD} {winner}")).status_code == 200
+
+
+async def test_spellings_and_content_types_share_one_mail_budget(tmp_path: Path) -> None:
+    built = make_app(f"sqlite+aiosqlite:///{tmp_path / 'a.db'}", rate_limit_auth="3/minute")
+    async with app_client(built.app) as client:
+        sends = [
+            ("application/json", "rob@example.com"),
+            ("application/merge-patch+json", "ROB@example.com"),
+            ("Application/JSON", "r\u043eb@example.com"),  # a Cyrillic o
+            ("application/json", "rob@example.com"),
+        ]
+        statuses = [
+            (
+                await client.post(
+                    "/auth/forgot-password",
+                    content=f'{{"email": "{email}"}}'.encode(),
+                    headers={"content-type": content_type, "x-forwarded-for": f"10.0.0.{i}"},
+                )
+            ).status_code
+            for i, (content_type, email) in enumerate(sends)
+        ]
+    assert statuses == [202, 202, 202, 429]
+
+
+async def test_an_address_whose_key_is_too_long_is_a_422(
+    accounts: tuple[AccountsApp, httpx.AsyncClient],
+) -> None:
+    _, client = accounts
+    email = "\ufdfa" * 64 + "@example.com"  # NFKC: 18 characters each
+    answer = await client.post("/auth/register", json={"email": email, "password": PASSWORD})
+    problem(answer, 422, "validation_error")
+
+
+async def test_unverified_logins_spend_no_recovery_code_and_refreshes_end(
+    tmp_path: Path,
+) -> None:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'a.db'}"
+    async with app_client(make_app(url).app) as client:
+        _, codes, _ = await enrol(client, "sam@example.com")
+        tokens = (await log_in(client, "sam@example.com", otp=codes[0])).json()
+    strict = make_app(url, require_verified_email=True)
+    async with app_client(strict.app) as client:
+        problem(await log_in(client, "sam@example.com", otp=codes[1]), 403, "email_not_verified")
+        body = {"refresh_token": tokens["refresh_token"]}
+        problem(await client.post("/auth/refresh", json=body), 401, "invalid_token")
+    async with app_client(make_app(url).app) as client:  # codes[1] was not spent
+        assert (await log_in(client, "sam@example.com", otp=codes[1])).status_code == 200
+
+
+async def test_logout_all_clears_a_browsers_cookies(tmp_path: Path) -> None:
+    built = make_app(f"sqlite+aiosqlite:///{tmp_path / 'a.db'}", auth_cookie_secure=False)
+    async with app_client(built.app) as client:
+        await register(client, "tia@example.com")
+        form = {"username": "tia@example.com", "password": PASSWORD}
+        assert (await client.post("/auth/cookie/login", data=form)).status_code == 204
+        csrf = client.cookies["csrf_token"]
+        answer = await client.post("/auth/logout-all", headers={"X-CSRF-Token": csrf})
+        assert answer.status_code == 204
+        assert {c.split("=", 1)[0] for c in answer.headers.get_list("set-cookie")} == {
+            "session",
+            "csrf_token",
+        }
+        assert "csrf_token" not in client.cookies
+
+
+async def test_a_password_change_keeps_a_cookie_session_signed_in(tmp_path: Path) -> None:
+    built = make_app(f"sqlite+aiosqlite:///{tmp_path / 'a.db'}", auth_cookie_secure=False)
+    async with app_client(built.app) as client:
+        await register(client, "uma@example.com")
+        form = {"username": "uma@example.com", "password": PASSWORD}
+        await client.post("/auth/cookie/login", data=form)
+        old_session = client.cookies["session"]
+        changed = await client.post(
+            "/users/me/password",
+            json={"current_password": PASSWORD, "new_password": NEW_PASSWORD},
+            headers={"X-CSRF-Token": client.cookies["csrf_token"]},
+        )
+        assert changed.status_code == 200, changed.text
+        assert client.cookies["session"] != old_session
+        assert (await client.get("/users/me")).json()["email"] == "uma@example.com"
+        client.cookies.set("session", old_session)
+        problem(await client.get("/users/me"), 401, "invalid_token")

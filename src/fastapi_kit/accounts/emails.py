@@ -41,7 +41,10 @@ with optional_extra("accounts"):
     # pin in pyproject.toml holds it in place, and the tests pin its results.
     from homoglyph._skeleton import skeleton
 
-__all__ = ("email_key", "normalize_email")
+__all__ = ("MAX_KEY_LENGTH", "email_key", "normalize_email")
+
+#: The longest key: the width of ``UserMixin.email_key``.
+MAX_KEY_LENGTH = 1024
 
 
 def normalize_email(email: str) -> str:
@@ -104,12 +107,17 @@ def email_key(email: str) -> str:
         The skeleton of the local part and of the domain, joined by ``@``.
 
     Raises:
-        ValueError: ``email`` is not a valid address; the message says why.
+        ValueError: ``email`` is not a valid address, or its key is longer than
+            ``MAX_KEY_LENGTH``; the message says why.
     """
     local, _, domain = normalize_email(email).rpartition("@")
     # Each part on its own: no character of one can merge with the other, and the
     # domain holds no "@", so the key splits back at its last "@".
-    return f"{_skeleton(local)}@{_skeleton(domain)}"
+    key = f"{_skeleton(local)}@{_skeleton(domain)}"
+    if len(key) > MAX_KEY_LENGTH:  # compatibility characters can expand 18-fold
+        msg = "invalid email address: too long once normalised"
+        raise ValueError(msg)
+    return key
 
 
 def _skeleton(text: str) -> str:

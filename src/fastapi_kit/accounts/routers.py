@@ -164,12 +164,14 @@ def auth_router(user_store: UserStoreDependency) -> APIRouter:
         dependencies=[_DEFAULT],
         responses=problem_responses(InvalidToken),
     )
-    async def refresh(body: RefreshRequest, store: Store, auth: AuthDep) -> Response:
+    async def refresh(body: RefreshRequest, store: Store, accounts: AccountsDep) -> Response:
         """Rotation: the refresh token dies; presenting it again ends the whole session.
 
-        The new pair carries the account's current roles; an inactive account gets none.
+        The new pair carries the account's current roles; an inactive account gets
+        none, nor does an unverified one when verified addresses are required.
         """
-        return auth.bearer.login_response(await auth.refresh(body.refresh_token, store.get))
+        pair = await accounts.refresh(store, body.refresh_token)
+        return accounts.auth.bearer.login_response(pair)
 
     @router.post(
         "/logout", status_code=204, summary="Log out (bearer token)", dependencies=[_DEFAULT]
@@ -188,7 +190,7 @@ def auth_router(user_store: UserStoreDependency) -> APIRouter:
     async def logout_all(user: CurrentUser, auth: AuthDep) -> Response:
         """Every token of the account stops working, on every instance."""
         await auth.logout_everywhere(str(user.id))
-        return auth.bearer.logout_response()
+        return auth.cookie.logout_response()  # a browser's cookies go too
 
     @router.post(
         "/cookie/login",
@@ -345,11 +347,20 @@ def users_router(
         responses=problem_responses(IncorrectPassword),
     )
     async def change_password(
-        body: PasswordChange, me: Account, store: Store, accounts: AccountsDep
+        request: Request, body: PasswordChange, me: Account, store: Store, accounts: AccountsDep
     ) -> Response:
-        """Every older token of the account stops working; the answer is a new pair."""
+        """Every older token of the account stops working; the answer is a new pair.
+
+        From a cookie session, the new session cookies come with it: the browser
+        stays signed in.
+        """
+        auth = accounts.auth
+        found = auth.credential(request)  # the transport the request came by
         pair = await accounts.change_password(store, me, body.current_password, body.new_password)
-        return accounts.auth.bearer.login_response(pair)
+        response = auth.bearer.login_response(pair)
+        if found is not None and found[0] is auth.cookie:
+            auth.cookie.set_cookies(response, pair)
+        return response
 
     @router.post(
         "/me/mfa/totp",

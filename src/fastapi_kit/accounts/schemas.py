@@ -7,7 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
-from fastapi_kit.accounts.emails import normalize_email
+from fastapi_kit.accounts.emails import email_key, normalize_email
 from fastapi_kit.auth.policy import validate_password
 
 __all__ = (
@@ -37,11 +37,16 @@ NewPassword = Annotated[
     AfterValidator(validate_password),
     Field(description="8-128 characters, not among the 3,000 most common passwords."),
 ]
+
+
+def _address(email: str) -> str:
+    email_key(email)  # a valid address whose key fits (ValueError: a 422)
+    return normalize_email(email)
+
+
 #: An address, normalised (``normalize_email``): an invalid one is a 422.
 Email = Annotated[
-    str,
-    Field(min_length=3, max_length=320, examples=[_EMAIL]),
-    AfterValidator(normalize_email),
+    str, Field(min_length=3, max_length=320, examples=[_EMAIL]), AfterValidator(_address)
 ]
 #: A token out of a mail.
 Token = Annotated[str, Field(min_length=1, max_length=4096)]

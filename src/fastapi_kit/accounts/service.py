@@ -19,6 +19,7 @@ from fastapi_kit.errors import (
     Conflict,
     EmailNotVerified,
     IncorrectPassword,
+    InvalidToken,
     MFARequired,
     ServiceUnavailable,
 )
@@ -28,7 +29,7 @@ if TYPE_CHECKING:
 
     from fastapi_kit.accounts.store import UserStore
     from fastapi_kit.accounts.totp import TOTP, TOTPEnrolment
-    from fastapi_kit.auth import Auth, TokenPair
+    from fastapi_kit.auth import Auth, Purpose, TokenPair
     from fastapi_kit.mail import MailSender
 
 __all__ = ("Accounts", "get_accounts")
@@ -78,7 +79,7 @@ class Accounts:
         user = await store.create(email, await self.auth.hasher.hash(password))
         self._logger.info("account_registered", user_id=str(user.id))
         if self.config.verify_on_register:
-            await self._send_verification(user)
+            await self._mail("verify", user, user.email)
         return user
 
     async def request_verification(self, store: UserStore[U], email: str) -> None:
@@ -88,8 +89,8 @@ class Accounts:
         address has an account.
         """
         user = await store.get_by_email(email)
-        if user is not None and user.is_active and not user.is_verified:
-            await self._send_verification(user)
+        wanted = user is not None and user.is_active and not user.is_verified
+        await self._mail("verify", user if wanted else None, email)
 
     async def verify(self, store: UserStore[U], token: str) -> U:
         """Mark the account of a verification token verified.
@@ -111,31 +112,34 @@ class Accounts:
             raise BadToken("The link is invalid, expired or already used.")
         return await store.update(user, is_verified=True)
 
-    async def _send_verification(self, user: AccountUser) -> None:
+    async def _mail(self, purpose: Purpose, user: AccountUser | None, email: str) -> None:
+        """Mail ``user`` a link for ``purpose``; without a user, do the same work, send nothing.
+
+        An address without an account costs what one with an account costs (a
+        token signed, a mail rendered, not sent): the answer's timing tells
+        nobody which it was.
+        """
         config = self.config
-        token = self.auth.purpose_tokens.issue(
-            str(user.id), "verify", fingerprint=_verify_fingerprint(user), ttl=config.verify_ttl
-        )
-        link = config.link(config.verify_path, token)
-        await self.mail.send(
-            self.mails.verify_message(to=user.email, link=link, token=token, ttl=config.verify_ttl)
-        )
+        if purpose == "verify":
+            ttl, path, render = config.verify_ttl, config.verify_path, self.mails.verify_message
+        else:
+            ttl, path, render = config.reset_ttl, config.reset_path, self.mails.reset_message
+        if user is None:
+            subject, to, fingerprint = "0", email, ""
+        else:
+            subject, to = str(user.id), user.email
+            fingerprint = _verify_fingerprint(user) if purpose == "verify" else user.password_hash
+        token = self.auth.purpose_tokens.issue(subject, purpose, fingerprint=fingerprint, ttl=ttl)
+        message = render(to=to, link=config.link(path, token), token=token, ttl=ttl)
+        if user is not None:
+            await self.mail.send(message)
 
     # --- passwords ----------------------------------------------------------------
 
     async def forgot_password(self, store: UserStore[U], email: str) -> None:
         """Mail a reset link, if ``email`` has an active account (answer the same anyway)."""
         user = await store.get_by_email(email)
-        if user is None or not user.is_active:
-            return
-        config = self.config
-        token = self.auth.purpose_tokens.issue(
-            str(user.id), "reset", fingerprint=user.password_hash, ttl=config.reset_ttl
-        )
-        link = config.link(config.reset_path, token)
-        await self.mail.send(
-            self.mails.reset_message(to=user.email, link=link, token=token, ttl=config.reset_ttl)
-        )
+        await self._mail("reset", user if user is not None and user.is_active else None, email)
 
     async def reset_password(self, store: UserStore[U], token: str, password: str) -> None:
         """Set a new password with a reset token; every session of the user ends.
@@ -147,10 +151,14 @@ class Accounts:
             BadToken: The token is invalid, expired, used or outdated (400).
             ServiceUnavailable: Sessions cannot be revoked (503; nothing changed).
         """
+        checked: list[str] = []
 
         async def current_hash(subject: str) -> str | None:
             user = await store.get(subject)
-            return user.password_hash if user is not None and user.is_active else None
+            if user is None or not user.is_active:
+                return None
+            checked.append(user.password_hash)
+            return user.password_hash
 
         new_hash = await self.auth.hasher.hash(password)  # before the token is used up
         subject = await self.auth.purpose_tokens.consume(
@@ -160,7 +168,10 @@ class Accounts:
         if user is None:
             raise BadToken("The link is invalid, expired or already used.")
         async with self.auth.revoking_user(subject):
-            await store.set_password(user, new_hash)
+            # Over the hash the token was checked against: of two links of one
+            # password used at once, the second finds it changed.
+            if await store.set_password(user, new_hash, replacing=checked[-1]) is None:
+                raise BadToken("The link is invalid, expired or already used.")
         self._logger.info("password_reset", user_id=subject)
 
     async def change_password(
@@ -181,14 +192,20 @@ class Accounts:
         async with self.auth.revoking_user(subject):
             await store.set_password(user, new_hash)
         self._logger.info("password_changed", user_id=subject)
-        return self.auth.issue_tokens(user, as_of=await self.auth.strategy.now())
+        # The new pair carries the account as it is now, read after the clock: a
+        # demotion or deactivation that raced this request is not undone by it.
+        started = await self.auth.strategy.now()
+        current = await store.get(subject)
+        if current is None or not current.is_active:
+            raise InvalidToken("The account is no longer active.")
+        return self.auth.issue_tokens(current, as_of=started)
 
     # --- logins -------------------------------------------------------------------
 
     async def login(
         self, store: UserStore[U], username: str, password: str, otp: str | None
     ) -> TokenPair:
-        """Check the password, then the second factor, then verification; issue tokens.
+        """Check the password, then verification, then the second factor; issue tokens.
 
         Raises:
             InvalidCredentials: Unknown account, wrong password, inactive account,
@@ -201,14 +218,31 @@ class Accounts:
         user = await self.auth.check_password(
             username, password, store.get_by_email, on_rehash=store.set_password
         )
+        # The password is proven: saying the address is unverified leaks nothing,
+        # and a recovery code is not spent on a login that fails anyway.
+        if self.config.require_verified_email and not user.is_verified:
+            raise EmailNotVerified("Verify your email address first.")
         if user.mfa_enabled:
             if not otp:
                 raise MFARequired("This account needs its second factor: send `otp`.")
             if not await self._second_factor(store, user, otp):
                 raise invalid_credentials()
-        if self.config.require_verified_email and not user.is_verified:
-            raise EmailNotVerified("Verify your email address first.")
         return self.auth.issue_tokens(user, as_of=started)
+
+    async def refresh(self, store: UserStore[U], refresh_token: str) -> TokenPair:
+        """[`Auth.refresh`][fastapi_kit.auth.Auth.refresh] over the store.
+
+        With ``require_verified_email``, an unverified account gets no new pair:
+        sessions from before the setting was turned on end at their next refresh.
+        """
+
+        async def load(subject: str) -> U | None:
+            user = await store.get(subject)
+            if user is not None and self.config.require_verified_email and not user.is_verified:
+                return None
+            return user
+
+        return await self.auth.refresh(refresh_token, load)
 
     # --- TOTP ---------------------------------------------------------------------
 
@@ -270,6 +304,11 @@ class Accounts:
             return await self.totp.verify(secret, code, user_id=str(user.id))
         except RevocationStoreError as exc:
             raise ServiceUnavailable("Two-factor checks are unavailable; try again.") from exc
+        except ValueError:
+            # Encrypted under another SECRET_KEY (rotated, or random per process):
+            # no code can match it; recovery codes are the way back in.
+            self._logger.error("totp_secret_undecryptable", user_id=str(user.id))
+            return False
 
     # --- app wiring -----------------------------------------------------------------
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
-from sqlalchemy import JSON, String, false, select
+from sqlalchemy import JSON, String, false, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm.attributes import set_committed_value
 
-from fastapi_kit.accounts.emails import email_key, normalize_email
-from fastapi_kit.db.models import TimestampMixin
+from fastapi_kit.accounts.emails import MAX_KEY_LENGTH, email_key, normalize_email
+from fastapi_kit.db.models import TimestampMixin, utcnow
 from fastapi_kit.errors import Conflict
 
 if TYPE_CHECKING:
@@ -37,7 +38,7 @@ class UserMixin(TimestampMixin):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     email: Mapped[str] = mapped_column(String(320), unique=True)
-    email_key: Mapped[str] = mapped_column(String(1024), unique=True)
+    email_key: Mapped[str] = mapped_column(String(MAX_KEY_LENGTH), unique=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     roles: Mapped[list[str]] = mapped_column(JSON, default=lambda: ["user"])
     is_active: Mapped[bool] = mapped_column(default=True)
@@ -74,10 +75,14 @@ class SQLAlchemyUserStore(Generic[M]):
         self.model = model
 
     async def get(self, user_id: str) -> M | None:
-        """The user whose id is ``user_id`` (decimal digits), or ``None``."""
+        """The user whose id is ``user_id`` (decimal digits), or ``None``.
+
+        Read from the database, not the session's cache: a change another request
+        committed meanwhile (a demotion, a new password) is seen.
+        """
         if not (user_id.isascii() and user_id.isdigit() and len(user_id) <= 18):
             return None
-        return await self.session.get(self.model, int(user_id))
+        return await self.session.get(self.model, int(user_id), populate_existing=True)
 
     async def get_by_email(self, email: str) -> M | None:
         """The user of ``email`` (matched by key), or ``None`` (an invalid address too)."""
@@ -116,6 +121,21 @@ class SQLAlchemyUserStore(Generic[M]):
         await self.session.commit()
         return user
 
-    async def set_password(self, user: M, password_hash: str) -> M:
-        """Store a new password hash and commit."""
-        return await self.update(user, password_hash=password_hash)
+    async def set_password(
+        self, user: M, password_hash: str, *, replacing: str | None = None
+    ) -> M | None:
+        """Store a new password hash and commit; with ``replacing``, only over that one."""
+        if replacing is None:
+            return await self.update(user, password_hash=password_hash)
+        model = self.model
+        changed = await self.session.execute(
+            update(model)
+            .where(model.id == user.id, model.password_hash == replacing)
+            .values(password_hash=password_hash, updated_at=utcnow())
+            .execution_options(synchronize_session=False)
+        )
+        await self.session.commit()
+        if not changed.rowcount:  # type: ignore[attr-defined]
+            return None
+        set_committed_value(user, "password_hash", password_hash)
+        return user

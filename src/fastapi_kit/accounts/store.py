@@ -75,6 +75,18 @@ class UserStore(Protocol[U]):
         """Set ``fields`` on ``user`` and save them."""
         ...
 
-    async def set_password(self, user: U, password_hash: str) -> U:
-        """Store a new password hash (a changed password, or a rehash at login)."""
+    async def set_password(
+        self, user: U, password_hash: str, *, replacing: str | None = None
+    ) -> U | None:
+        """Store a new password hash (a changed password, a reset, a rehash at login).
+
+        Args:
+            user: The account.
+            password_hash: The new hash.
+            replacing: Change it only if the stored hash is still this one (a
+                compare-and-set): of two resets of one password, one wins.
+
+        Returns:
+            ``user``; ``None`` when the stored hash was not ``replacing``.
+        """
         ...

@@ -42,6 +42,8 @@ class PasswordPolicy:
             problems.append(f"must be at most {self.max_length} characters")
         if password.lower() in self.blocklist:
             problems.append("is too common: choose a less predictable one")
+        if not password.isprintable() and _unencodable(password):
+            problems.append("must be valid Unicode text (no lone surrogates)")
         return problems
 
     def validate(self, password: str) -> str:
@@ -69,3 +71,12 @@ def validate_password(password: str) -> str:
         ValueError: The password is too short, too long or too common.
     """
     return PasswordPolicy().validate(password)
+
+
+def _unencodable(text: str) -> bool:
+    """Whether ``text`` holds a lone surrogate (JSON allows one; UTF-8 does not)."""
+    try:
+        text.encode()
+    except UnicodeEncodeError:
+        return True
+    return False

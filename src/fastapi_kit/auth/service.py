@@ -110,22 +110,20 @@ class Auth:
         """Return the request's user, ``None`` without credentials, or raise 401/403/503.
 
         The first transport that finds a credential wins (a ``Bearer`` token before
-        the session cookie); the strategy checks it, then the transport's own checks
-        run (the CSRF header of a cookie session's unsafe request). A request is
+        the session cookie); its own checks run (the CSRF header of a cookie
+        session's unsafe request), then the strategy checks the credential. A request is
         authenticated once: later calls (another dependency, a rate-limit key) get
         the same user.
         """
         context = RequestContext.of(request.scope)
         if context.user is not None:
             return context.user
-        for transport in self.transports:
-            token = transport.read(request)
-            if token is not None:
-                break
-        else:
+        found = self.credential(request)
+        if found is None:
             return None
+        transport, token = found
+        transport.check(request)  # first: a forged request costs no store lookup
         claims = await self.strategy.read_token(token)
-        transport.check(request)
         user = await self._user_for(claims)
         context.user, context.claims = user, claims
         # Where Starlette's AuthenticationMiddleware puts them: request.user works.
@@ -134,6 +132,19 @@ class Auth:
         scope_state(request.scope)["user_id"] = user.id  # documented for application code
         context.bind_log_context(user_id=str(user.id))
         return user
+
+    def credential(self, request: Request) -> tuple[Transport, str] | None:
+        """The first transport that finds a credential in ``request``, and the credential.
+
+        Raises:
+            NotAuthenticated: A credential of another kind (``Basic``, say).
+            InvalidToken: A malformed credential.
+        """
+        for transport in self.transports:
+            token = transport.read(request)
+            if token is not None:
+                return transport, token
+        return None
 
     async def _user_for(self, claims: TokenClaims) -> UserProtocol:
         if self.config.claims_only:

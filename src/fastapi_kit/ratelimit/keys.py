@@ -151,7 +151,7 @@ def form_field(
     """
 
     async def key(request: Request) -> str:
-        if request.headers.get("content-type", "").startswith("application/json"):
+        if _is_json(request.headers.get("content-type", "")):
             try:
                 body = await request.json()
             except (ValueError, RecursionError):  # not JSON, or nested past the stack
@@ -165,3 +165,9 @@ def form_field(
         return f"{name}:{digest[:32]}"
 
     return key
+
+
+def _is_json(content_type: str) -> bool:
+    """Whether FastAPI reads a body of ``content_type`` as JSON (``application/*+json`` too)."""
+    main, _, sub = content_type.partition(";")[0].strip().lower().partition("/")
+    return main == "application" and (sub == "json" or sub.endswith("+json"))
