@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import os
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -143,3 +144,23 @@ def test_missing_redis_server_says_how_to_install_it(
         bench.redis_server(pinned=False),
     ):
         pass
+
+
+def test_the_example_app_contender_starts_with_its_data() -> None:
+    # The app prepares its database when imported; a failure there must stop it,
+    # not leave a server answering 404 to every measured request.
+    code = (
+        "import sqlite3, todo_example\n"
+        "with sqlite3.connect(todo_example.DATABASE) as db:\n"
+        "    print(db.execute('SELECT count(*) FROM todos WHERE owner_id = 1').fetchone()[0])\n"
+    )
+    paths = f"{ROOT / 'examples'}:{ROOT / 'bench' / 'apps'}"
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, "PYTHONPATH": paths},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "20"

@@ -16,6 +16,7 @@ from pathlib import Path
 from fastapi.responses import PlainTextResponse
 from pydantic import SecretStr
 
+from fastapi_kit.accounts import email_key
 from todo_app.dependencies import AuthDep
 from todo_app.main import create_app
 from todo_app.migrations import upgrade
@@ -30,9 +31,10 @@ def prepare() -> None:
     now = datetime.now(UTC).isoformat(sep=" ")
     with sqlite3.connect(DATABASE) as connection:
         connection.execute(
-            "INSERT INTO users (id, email, password_hash, roles, is_active, created_at, "
-            "updated_at) VALUES (1, 'bench@example.com', '!', '[\"user\"]', 1, ?, ?)",
-            (now, now),
+            "INSERT INTO users (id, email, email_key, password_hash, roles, is_active, "
+            "created_at, updated_at) VALUES (1, 'bench@example.com', ?, '!', "
+            "'[\"user\"]', 1, ?, ?)",
+            (email_key("bench@example.com"), now, now),
         )
         connection.executemany(
             "INSERT INTO todos (owner_id, title, description, done, created_at, updated_at) "
@@ -41,10 +43,23 @@ def prepare() -> None:
         )
 
 
-# Alembic runs its own event loop: outside the server's, in a thread.
-migration = threading.Thread(target=prepare)
+# Alembic runs its own event loop: outside the server's, in a thread. A failure stops
+# the server from starting, rather than leaving it to answer every request with 404.
+failures: list[Exception] = []
+
+
+def _prepare_or_record() -> None:
+    try:
+        prepare()
+    except Exception as exc:  # noqa: BLE001  # re-raised below, in the importing thread
+        failures.append(exc)
+
+
+migration = threading.Thread(target=_prepare_or_record)
 migration.start()
 migration.join()
+if failures:
+    raise failures[0]
 
 settings = Settings(
     database_url=SecretStr(f"sqlite+aiosqlite:///{DATABASE}"),
