@@ -197,6 +197,7 @@ PUBLIC = {
         "UserRead",
         "UserStore",
         "UserStoreDependency",
+        "account_routers",
         "auth_router",
         "email_key",
         "get_accounts",

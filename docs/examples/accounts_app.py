@@ -83,7 +83,7 @@ async def create_tables(_app: FastAPI) -> AsyncIterator[None]:
 
 kit.add_lifespan(create_tables)
 app = FastAPI()
-for router in (
+for router in (  # or all five: account_routers(user_store)
     auth_router(user_store),  # logins, refresh, logouts
     register_router(user_store),
     verify_router(user_store),

@@ -13,13 +13,7 @@ from typing import TYPE_CHECKING
 from fastapi import APIRouter, FastAPI
 
 from fastapi_kit import Kit
-from fastapi_kit.accounts import (
-    auth_router,
-    register_router,
-    reset_password_router,
-    users_router,
-    verify_router,
-)
+from fastapi_kit.accounts import account_routers
 from fastapi_kit.auth import RolePolicy
 from todo_app.accounts import ensure_admin, user_store
 from todo_app.migrations import check_schema
@@ -84,15 +78,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     api = APIRouter(prefix=API_PREFIX)
-    for router in (
-        auth_router(user_store),
-        register_router(user_store),
-        verify_router(user_store),
-        reset_password_router(user_store),
-        users_router(user_store),
-        todos.router,
-        admin.router,
-    ):
+    for router in (*account_routers(user_store), todos.router, admin.router):
         api.include_router(router)
     app.include_router(api)
     return kit.install(app)

@@ -17,11 +17,7 @@ from fastapi_kit import Kit, KitSettings
 from fastapi_kit.accounts import (
     SQLAlchemyUserStore,
     UserMixin,
-    auth_router,
-    register_router,
-    reset_password_router,
-    users_router,
-    verify_router,
+    account_routers,
 )
 from fastapi_kit.db import NAMING_CONVENTION, DbSession
 from fastapi_kit.mail import MailMessage, MailSender, MemoryMailSender
@@ -85,13 +81,7 @@ def make_app(
 
     kit.add_lifespan(create_tables)
     app = FastAPI()
-    for router in (
-        auth_router(user_store),
-        register_router(user_store),
-        verify_router(user_store),
-        reset_password_router(user_store),
-        users_router(user_store),
-    ):
+    for router in account_routers(user_store):
         app.include_router(router)
     kit.install(app)
     return AccountsApp(app, kit, sender)

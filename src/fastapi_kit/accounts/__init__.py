@@ -14,8 +14,8 @@ def user_store(session: DbSession) -> SQLAlchemyUserStore[User]:
 kit.use_auth(claims_only=True)
 kit.use_mail()
 kit.use_accounts()
-app.include_router(auth_router(user_store))
-app.include_router(register_router(user_store))
+for router in account_routers(user_store):
+    app.include_router(router)
 ```
 
 Needs the ``accounts`` extra: ``pip install "fastapi-kit[accounts]"``.
@@ -33,6 +33,7 @@ if TYPE_CHECKING:
     from fastapi_kit.accounts.mails import AccountMails, MailTemplate
     from fastapi_kit.accounts.routers import (
         UserStoreDependency,
+        account_routers,
         auth_router,
         register_router,
         reset_password_router,
@@ -59,6 +60,7 @@ __all__ = (
     "UserRead",
     "UserStore",
     "UserStoreDependency",
+    "account_routers",
     "auth_router",
     "email_key",
     "get_accounts",
@@ -87,6 +89,7 @@ __getattr__ = lazy_exports(
         "UserRead": "fastapi_kit.accounts.schemas",
         "UserStore": "fastapi_kit.accounts.store",
         "UserStoreDependency": "fastapi_kit.accounts.routers",
+        "account_routers": "fastapi_kit.accounts.routers",
         "auth_router": "fastapi_kit.accounts.routers",
         "email_key": "fastapi_kit.accounts.emails",
         "get_accounts": "fastapi_kit.accounts.service",

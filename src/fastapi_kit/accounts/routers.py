@@ -1,7 +1,7 @@
 """The ready-made account routers: ``include_router`` them, give them your user store.
 
 Each factory takes ``user_store``, a FastAPI dependency that returns the request's
-[`UserStore`][fastapi_kit.accounts.UserStore]:
+[`UserStore`][fastapi_kit.accounts.UserStore]; ``account_routers`` makes all five:
 
 ```python
 def user_store(session: DbSession) -> SQLAlchemyUserStore[User]:
@@ -9,13 +9,7 @@ def user_store(session: DbSession) -> SQLAlchemyUserStore[User]:
 
 
 api = APIRouter(prefix="/api/v1")
-for router in (
-    auth_router(user_store),
-    register_router(user_store),
-    verify_router(user_store),
-    reset_password_router(user_store),
-    users_router(user_store),
-):
+for router in account_routers(user_store):
     api.include_router(router)
 ```
 
@@ -81,6 +75,7 @@ from fastapi_kit.ratelimit import (
 
 __all__ = (
     "UserStoreDependency",
+    "account_routers",
     "auth_router",
     "register_router",
     "reset_password_router",
@@ -405,3 +400,20 @@ def users_router(
         return Response(status_code=204)
 
     return router
+
+
+def account_routers(
+    user_store: UserStoreDependency, user_schema: type[BaseModel] = UserRead
+) -> tuple[APIRouter, ...]:
+    """All five account routers, over one store and one user schema.
+
+    ``auth_router``, ``register_router``, ``verify_router``, ``reset_password_router``
+    and ``users_router``, in that order.
+    """
+    return (
+        auth_router(user_store),
+        register_router(user_store, user_schema),
+        verify_router(user_store, user_schema),
+        reset_password_router(user_store),
+        users_router(user_store, user_schema),
+    )
