@@ -71,6 +71,27 @@ async def test_every_sender_delivers_what_it_is_sent(
 # --- SMTP ---------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize(
+    ("text", "encoding"),
+    [
+        ("Token: " + "t" * 400 + "\nhttps://app.example.com/#token=" + "t" * 400, "7bit"),
+        ("Tökén: " + "t" * 400, "quoted-printable"),  # not ASCII: the default encoding
+    ],
+)
+async def test_a_long_ascii_line_arrives_whole(text: str, encoding: str) -> None:
+    inbox = Inbox()
+    with smtp_server(inbox) as port:
+        mail = SMTPMailSender(f"smtp://127.0.0.1:{port}")
+        async with mail.lifespan():
+            await mail.send(MailMessage(to="a@example.com", subject="Link", text=text))
+            await until(lambda: len(inbox.received) == 1)
+    [message] = inbox.received
+    assert message["Content-Transfer-Encoding"] == encoding
+    assert message.get_content().replace("\r\n", "\n").rstrip("\n") == text
+    if encoding == "7bit":  # readable as sent, in a raw mail sink too
+        assert text.splitlines()[0] in message.as_string()
+
+
 async def test_a_message_arrives_with_its_headers_and_both_parts() -> None:
     inbox = Inbox()
     with smtp_server(inbox) as port:

@@ -237,10 +237,21 @@ class SMTPMailSender:
         email["From"] = self.mail_from
         email["To"] = message.to
         email["Subject"] = message.subject
-        email.set_content(message.text)
+        email.set_content(message.text, cte=_transfer_encoding(message.text))
         if message.html is not None:
             email.add_alternative(message.html, subtype="html")
         return email
+
+
+def _transfer_encoding(text: str) -> str | None:
+    """``7bit`` for ASCII text with short lines: a token stays whole, readable as sent.
+
+    Quoted-printable (the default) would fold a long token line with ``=`` breaks.
+    Anything else keeps the default (``None``).
+    """
+    if text.isascii() and all(len(line) <= 998 for line in text.splitlines()):
+        return "7bit"
+    return None
 
 
 def _domain(address: str) -> str:
