@@ -516,3 +516,71 @@ async def test_a_password_change_keeps_a_cookie_session_signed_in(tmp_path: Path
         assert (await client.get("/users/me")).json()["email"] == "uma@example.com"
         client.cookies.set("session", old_session)
         problem(await client.get("/users/me"), 401, "invalid_token")
+
+
+async def test_a_password_change_racing_a_reset_loses(
+    accounts: tuple[AccountsApp, httpx.AsyncClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Someone holding a session and the old password changes it while the owner
+    # resets it to lock them out: the reset must win.
+    built, client = accounts
+    await register(client, "vic@example.com")
+    intruder = bearer((await log_in(client, "vic@example.com")).json())
+    await client.post("/auth/forgot-password", json={"email": "vic@example.com"})
+    reset_token = token_of(sent(built).sent[-1])
+    auth = built.kit.auth
+    assert auth is not None
+    hasher = auth.hasher
+    hashing, resume = asyncio.Event(), asyncio.Event()
+    real_hash = hasher.hash
+
+    async def held_hash(password: str) -> str:
+        hashed = await real_hash(password)
+        if password == "the intruder's password":
+            hashing.set()
+            await resume.wait()  # until the owner's reset is through
+        return hashed
+
+    monkeypatch.setattr(hasher, "hash", held_hash)
+    body = {"current_password": PASSWORD, "new_password": "the intruder's password"}
+    change = asyncio.create_task(client.post("/users/me/password", json=body, headers=intruder))
+    await hashing.wait()
+    body = {"token": reset_token, "password": NEW_PASSWORD}
+    assert (await client.post("/auth/reset-password", json=body)).status_code == 204
+    resume.set()
+    problem(await change, 400, "invalid_credentials")
+    assert (await log_in(client, "vic@example.com", NEW_PASSWORD)).status_code == 200
+    intruder_login = await log_in(client, "vic@example.com", "the intruder's password")
+    problem(intruder_login, 401, "invalid_credentials")
+
+
+async def test_a_login_upgrading_an_old_hash_never_undoes_a_reset(
+    accounts: tuple[AccountsApp, httpx.AsyncClient], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built, client = accounts
+    await register(client, "wyn@example.com")
+    await client.post("/auth/forgot-password", json={"email": "wyn@example.com"})
+    reset_token = token_of(sent(built).sent[-1])
+    auth = built.kit.auth
+    assert auth is not None
+    hasher = auth.hasher
+    checking, resume = asyncio.Event(), asyncio.Event()
+    real_check = hasher.verify_and_update
+
+    async def outdated(password: str, stored: str) -> tuple[bool, str | None]:
+        matches, _ = await real_check(password, stored)
+        checking.set()
+        await resume.wait()  # until the reset is through
+        return matches, (await real_hash(password)) if matches else None
+
+    real_hash = hasher.hash
+    monkeypatch.setattr(hasher, "verify_and_update", outdated)
+    login = asyncio.create_task(log_in(client, "wyn@example.com"))
+    await checking.wait()
+    monkeypatch.setattr(hasher, "verify_and_update", real_check)
+    body = {"token": reset_token, "password": NEW_PASSWORD}
+    assert (await client.post("/auth/reset-password", json=body)).status_code == 204
+    resume.set()
+    assert (await login).status_code == 200  # it proved the password it was sent
+    assert (await log_in(client, "wyn@example.com", NEW_PASSWORD)).status_code == 200
+    problem(await log_in(client, "wyn@example.com"), 401, "invalid_credentials")

@@ -76,6 +76,7 @@ async def test_every_sender_delivers_what_it_is_sent(
     [
         ("Token: " + "t" * 400 + "\nhttps://app.example.com/#token=" + "t" * 400, "7bit"),
         ("Tökén: " + "t" * 400, "quoted-printable"),  # not ASCII: the default encoding
+        ("a" * 600 + "\x0c" + "b" * 600, "quoted-printable"),  # one 1,201-octet SMTP line
     ],
 )
 async def test_a_long_ascii_line_arrives_whole(text: str, encoding: str) -> None:

@@ -190,7 +190,10 @@ class Accounts:
         new_hash = await self.auth.hasher.hash(new_password)
         subject = str(user.id)
         async with self.auth.revoking_user(subject):
-            await store.set_password(user, new_hash)
+            # Over the hash the current password was checked against: a reset that
+            # landed meanwhile wins, and this change is refused.
+            if await store.set_password(user, new_hash, replacing=user.password_hash) is None:
+                raise IncorrectPassword("The current password is wrong.")
         self._logger.info("password_changed", user_id=subject)
         # The new pair carries the account as it is now, read after the clock: a
         # demotion or deactivation that raced this request is not undone by it.
@@ -215,8 +218,13 @@ class Accounts:
                 addresses required (403).
         """
         started = await self.auth.strategy.now()  # before the read: see Auth.issue_tokens
+
+        async def rehash(user: U, new_hash: str) -> None:
+            # Only over the hash just verified: never undo a reset racing this login.
+            await store.set_password(user, new_hash, replacing=user.password_hash)
+
         user = await self.auth.check_password(
-            username, password, store.get_by_email, on_rehash=store.set_password
+            username, password, store.get_by_email, on_rehash=rehash
         )
         # The password is proven: saying the address is unverified leaks nothing,
         # and a recovery code is not spent on a login that fails anyway.

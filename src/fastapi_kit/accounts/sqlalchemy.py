@@ -78,7 +78,8 @@ class SQLAlchemyUserStore(Generic[M]):
         """The user whose id is ``user_id`` (decimal digits), or ``None``.
 
         Read from the database, not the session's cache: a change another request
-        committed meanwhile (a demotion, a new password) is seen.
+        committed meanwhile (a demotion, a new password) is seen. (Changes of this
+        session are flushed first: keep the session's default ``autoflush``.)
         """
         if not (user_id.isascii() and user_id.isdigit() and len(user_id) <= 18):
             return None
@@ -127,15 +128,16 @@ class SQLAlchemyUserStore(Generic[M]):
         """Store a new password hash and commit; with ``replacing``, only over that one."""
         if replacing is None:
             return await self.update(user, password_hash=password_hash)
-        model = self.model
+        model, now = self.model, utcnow()
         changed = await self.session.execute(
             update(model)
             .where(model.id == user.id, model.password_hash == replacing)
-            .values(password_hash=password_hash, updated_at=utcnow())
+            .values(password_hash=password_hash, updated_at=now)
             .execution_options(synchronize_session=False)
         )
         await self.session.commit()
         if not changed.rowcount:  # type: ignore[attr-defined]
             return None
         set_committed_value(user, "password_hash", password_hash)
+        set_committed_value(user, "updated_at", now)
         return user

@@ -48,9 +48,10 @@ class Transport(Protocol):
         ...
 
     def check(self, request: Request) -> None:
-        """Checks a request authenticated by this transport must pass (CSRF, say).
+        """Checks a request carrying a credential this way must pass (CSRF, say).
 
-        Called once the credential is known to be valid.
+        Called before the strategy reads the credential: a request refused here
+        costs no token check or store lookup.
         """
         ...
 

@@ -6,6 +6,7 @@ Needs the ``mail`` extra: ``pip install "fastapi-kit[mail]"``.
 from __future__ import annotations
 
 import asyncio
+import re
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -249,7 +250,8 @@ def _transfer_encoding(text: str) -> str | None:
     Quoted-printable (the default) would fold a long token line with ``=`` breaks.
     Anything else keeps the default (``None``).
     """
-    if text.isascii() and all(len(line) <= 998 for line in text.splitlines()):
+    # Lines as SMTP counts them: split at CR and LF only (str.splitlines splits more).
+    if text.isascii() and all(len(line) <= 998 for line in re.split(r"\r\n|\r|\n", text)):
         return "7bit"
     return None
 
