@@ -5,6 +5,8 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
+import shutil
+import subprocess
 import sys
 from pathlib import Path
 from types import ModuleType
@@ -13,6 +15,7 @@ from typing import Any
 import pytest
 
 from helpers import client_for, flush_logs
+from services.binaries import skip_or_fail
 
 ROOT = Path(__file__).resolve().parent.parent
 QUICKSTART = ROOT / "examples" / "quickstart" / "app.py"
@@ -501,3 +504,44 @@ async def test_accounts_example(tmp_path: Path, monkeypatch: pytest.MonkeyPatch)
     assert without_otp.json()["code"] == "mfa_required"
     assert with_otp.status_code == 200
     assert me.json()["email"] == email
+
+
+async def test_metrics_example(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from fastapi_kit.testing import app_client
+
+    monkeypatch.chdir(tmp_path)
+    module = load(ROOT / "docs/examples/metrics_app.py")
+    async with app_client(module.app) as client:
+        assert (await client.get("/books/7")).status_code == 200
+        assert (await client.get("/books/8")).status_code == 200
+        text = (await client.get("/metrics")).text
+    assert 'http_requests_total{method="GET",route="/books/{book_id}",status="200"} 2.0' in text
+    assert 'fastapi_kit_db_pool_connections{state="idle"}' in text
+
+
+def test_the_alert_rules_and_scrape_config_are_valid_for_prometheus(tmp_path: Path) -> None:
+    promtool = shutil.which("promtool")
+    if promtool is None:
+        skip_or_fail("promtool not found (apt-get install prometheus)")
+    rules = subprocess.run(
+        [promtool, "check", "rules", str(ROOT / "deploy/prometheus/alerts.yml")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert rules.returncode == 0, rules.stdout + rules.stderr
+    # The scrape config with its token file where it says, and its rules beside it.
+    config = (ROOT / "deploy/prometheus/prometheus.yml").read_text()
+    token = tmp_path / "metrics-token"
+    token.write_text("scrape-secret")
+    (tmp_path / "prometheus.yml").write_text(
+        config.replace("/etc/prometheus/metrics-token", str(token))
+    )
+    shutil.copy(ROOT / "deploy/prometheus/alerts.yml", tmp_path / "alerts.yml")
+    checked = subprocess.run(
+        [promtool, "check", "config", str(tmp_path / "prometheus.yml")],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr

@@ -15,6 +15,7 @@ from fastapi_kit import Kit, KitSettings
 from fastapi_kit.cache import MemoryCache
 from fastapi_kit.errors import UnhandledErrorMiddleware, problem_catalogue
 from fastapi_kit.logging import RequestContextMiddleware
+from fastapi_kit.metrics import MetricsMiddleware
 from fastapi_kit.security import (
     AllowedHostsMiddleware,
     BodySizeLimitMiddleware,
@@ -59,6 +60,7 @@ def layers(app: FastAPI) -> list[type]:
 
 def test_middleware_order_outermost_first() -> None:
     assert layers(make_app()) == [
+        MetricsMiddleware,
         RequestContextMiddleware,
         SecurityHeadersMiddleware,
         ProxyHeadersMiddleware,
@@ -70,7 +72,7 @@ def test_middleware_order_outermost_first() -> None:
 
 
 def test_unconfigured_layers_are_left_out() -> None:
-    assert layers(make_app(KitSettings())) == [
+    assert layers(make_app(KitSettings(metrics_enabled=False))) == [
         RequestContextMiddleware,
         SecurityHeadersMiddleware,
         BodySizeLimitMiddleware,
@@ -147,7 +149,7 @@ async def test_lifespan_hooks_wrap_the_apps_own_lifespan() -> None:
 
         return lifespan
 
-    kit = Kit(KitSettings())
+    kit = Kit(KitSettings(metrics_enabled=False))  # no state of its own
     kit.add_lifespan(hook("database"))
     kit.add_lifespan(hook("redis"))
     app = kit.install(FastAPI(lifespan=app_lifespan), logging=False)

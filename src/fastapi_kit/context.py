@@ -53,6 +53,8 @@ class RequestContext:
         cache_invalidations: Tags to invalidate again once the response is ready.
         rate_limiter: The rate limiter, put here by its middleware.
         rate_limit_windows: The windows the request's limits counted it in.
+        problem_code: The ``code`` of the problem the request was answered with, if
+            any (the metrics count authentication failures by it).
     """
 
     __slots__ = (
@@ -61,6 +63,7 @@ class RequestContext:
         "cache_invalidations",
         "cache_plan",
         "claims",
+        "problem_code",
         "rate_limit_windows",
         "rate_limiter",
         "request_id",
@@ -76,6 +79,7 @@ class RequestContext:
         self.cache_invalidations: list[str] = []
         self.rate_limiter: RateLimiter | None = None
         self.rate_limit_windows: list[WindowState] = []
+        self.problem_code: str | None = None
         self._log_keys: set[str] = set()
 
     @classmethod

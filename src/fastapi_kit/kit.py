@@ -22,6 +22,7 @@ from fastapi_kit.errors import ProblemTypes, install_error_handlers
 from fastapi_kit.health import ReadinessChecks, add_health_routes
 from fastapi_kit.logging import RequestContextMiddleware, configure_logging
 from fastapi_kit.mail import NullMailSender
+from fastapi_kit.metrics import Metrics, MetricsMiddleware, install_metrics
 from fastapi_kit.ratelimit import (
     FailurePolicy,
     Limit,
@@ -138,6 +139,8 @@ class Kit:
         self.mail: MailSender | None = None
         #: The app's account lifecycle, once ``use_accounts`` was called.
         self.accounts: Accounts | None = None
+        #: The app's metrics (``METRICS_ENABLED``, the default), served at ``/metrics``.
+        self.metrics: Metrics | None = Metrics() if self.settings.metrics_enabled else None
         #: ``RATE_LIMIT_DEFAULT`` as a dependency for a router or the app: one budget
         #: per user (per client address when anonymous). Needs ``use_rate_limit``.
         self.default_rate_limit: Limit = default_limit(self.settings.rate_limit_default)
@@ -373,6 +376,11 @@ class Kit:
         if self.accounts is not None:
             self.add_lifespan(self.accounts.lifespan)
         add_health_routes(app, self.readiness, problem_types=problems)
+        if self.metrics is not None:
+            install_metrics(app, self.metrics, token=settings.metrics_token, problem_types=problems)
+            if self.database is not None:
+                self.metrics.watch_pool(self.database.engine)
+            self.add_lifespan(self.metrics.lifespan)
         install_offline_docs(app)
         app.add_middleware(
             BodySizeLimitMiddleware, max_body_size=settings.max_body_size, problem_types=problems
@@ -389,7 +397,11 @@ class Kit:
         if settings.trusted_proxies:
             app.add_middleware(ProxyHeadersMiddleware, trusted_proxies=settings.trusted_proxies)
         app.add_middleware(SecurityHeadersMiddleware)
-        app.add_middleware(RequestContextMiddleware)
+        app.add_middleware(RequestContextMiddleware, access_log_exclude=settings.access_log_exclude)
+        if self.metrics is not None:  # outermost: it counts every answer, and times all
+            app.add_middleware(
+                MetricsMiddleware, metrics=self.metrics, exclude_paths=settings.access_log_exclude
+            )
         self._wrap_lifespan(app)
         return app
 

@@ -257,6 +257,20 @@ class KitSettings(BaseSettings):
         gt=0,
         description="Seconds each readiness check may take.",
     )
+    access_log_exclude: CommaList = Field(
+        default_factory=list,
+        description="Paths neither logged nor counted in the metrics (`/healthz,/metrics`).",
+    )
+
+    # --- metrics --------------------------------------------------------------
+    metrics_enabled: bool = Field(
+        True, description="Serve `GET /metrics` (Prometheus) and count every request."
+    )
+    metrics_token: SecretStr | None = Field(
+        None,
+        description="Set: `/metrics` needs `Authorization: Bearer <METRICS_TOKEN>` (401 "
+        "without). With several workers, also set `PROMETHEUS_MULTIPROC_DIR` (see Monitoring).",
+    )
 
     # --- runtime --------------------------------------------------------------
     gc_freeze: bool = Field(
@@ -265,7 +279,9 @@ class KitSettings(BaseSettings):
         "collection (`gc.freeze()`): fewer and shorter GC pauses under load.",
     )
 
-    @field_validator("cors_origins", "trusted_proxies", "allowed_hosts", mode="before")
+    @field_validator(
+        "cors_origins", "trusted_proxies", "allowed_hosts", "access_log_exclude", mode="before"
+    )
     @classmethod
     def _parse_comma_list(cls, value: Any) -> Any:
         return _split_commas(value)

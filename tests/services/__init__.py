@@ -1,4 +1,4 @@
-"""Real, throwaway Redis and PostgreSQL servers for the test suite (and the benchmarks).
+"""Real, throwaway Redis, PostgreSQL and Prometheus servers for the tests (and benchmarks).
 
 The servers are started from local binaries (no Docker, no fakes) on a free loopback
 port, live in private temporary directories (on ``/dev/shm`` when it is big enough) and
@@ -7,16 +7,18 @@ SIGTERM turned into ``KeyboardInterrupt``, covers interrupted runs.
 
 One module a concern:
 
-* ``binaries``: finding ``redis-server``, PostgreSQL's ``bin`` directory and the account
-  PostgreSQL runs as; skipping (or failing) a test without them.
+* ``binaries``: finding ``redis-server``, ``prometheus``, PostgreSQL's ``bin`` directory
+  and the account PostgreSQL runs as; skipping (or failing) a test without them.
 * ``common``: the loopback address, :class:`ServiceStartError`, :func:`free_port`,
   polling, log tails.
 * ``cleanup``: the servers' temporary directories; stopping servers left running.
 * ``managed``: :class:`ManagedServer`, the life cycle both servers share (start and
   wait until ready, the log's tail in errors, stop, restart, registration for clean-up).
-* ``redis``: :class:`RedisServer`; ``postgres``: :class:`PostgresServer`.
+* ``redis``: :class:`RedisServer`; ``postgres``: :class:`PostgresServer`;
+  ``prometheus``: :class:`PrometheusServer`.
 * ``fixtures``: the pytest plugin (``redis_server``, ``redis_url``, ``postgres_server``,
-  ``postgres_url``), listed in ``pytest_plugins`` by ``tests/conftest.py``.
+  ``postgres_url``, ``prometheus_server``, ``prometheus``), listed in ``pytest_plugins``
+  by ``tests/conftest.py``.
 
 This package re-exports the names tests use (``from services import RedisServer``).
 Only ``fixtures`` imports pytest at import time, and this package does not import it:
@@ -30,9 +32,11 @@ from .binaries import (
     OsUser,
     find_postgres_bindir,
     find_postgres_os_user,
+    find_prometheus,
     find_redis_server,
     require_postgres_bindir,
     require_postgres_os_user,
+    require_prometheus,
     require_redis_server,
     services_required,
     skip_or_fail,
@@ -49,6 +53,7 @@ from .common import (
 )
 from .managed import ManagedServer
 from .postgres import PostgresServer, asyncpg_dsn
+from .prometheus import PrometheusError, PrometheusServer
 from .redis import RedisServer
 
 _process_alive = process_alive  # its name when this package was one module
@@ -63,11 +68,14 @@ __all__ = (
     "ManagedServer",
     "OsUser",
     "PostgresServer",
+    "PrometheusError",
+    "PrometheusServer",
     "RedisServer",
     "ServiceStartError",
     "asyncpg_dsn",
     "find_postgres_bindir",
     "find_postgres_os_user",
+    "find_prometheus",
     "find_redis_server",
     "free_port",
     "log_tail",
@@ -75,6 +83,7 @@ __all__ = (
     "process_alive",
     "require_postgres_bindir",
     "require_postgres_os_user",
+    "require_prometheus",
     "require_redis_server",
     "services_required",
     "skip_or_fail",

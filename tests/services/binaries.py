@@ -80,6 +80,19 @@ def find_redis_server(path: str | None = None) -> Path | None:
     return Path(found).absolute() if found else None
 
 
+def find_prometheus(path: str | None = None) -> Path | None:
+    """Locate ``prometheus``.
+
+    Args:
+        path: A ``PATH``-style search string; defaults to the ``PATH`` environment variable.
+
+    Returns:
+        The absolute path of ``prometheus``, or ``None`` if it is not on the path.
+    """
+    found = shutil.which("prometheus", path=path)
+    return Path(found).absolute() if found else None
+
+
 def _complete_bindir(directory: Path) -> bool:
     return all(_is_executable(directory / name) for name in POSTGRES_BINARIES)
 
@@ -190,6 +203,18 @@ def require_redis_server() -> Path:
     binary = find_redis_server()
     if binary is None:
         skip_or_fail("redis-server not found on PATH (install the redis-server package)")
+    return binary
+
+
+def require_prometheus() -> Path:
+    """Return the ``prometheus`` binary, or skip/fail the test (see :func:`skip_or_fail`).
+
+    Returns:
+        The absolute path of ``prometheus``.
+    """
+    binary = find_prometheus()
+    if binary is None:
+        skip_or_fail("prometheus not found on PATH (install the prometheus package)")
     return binary
 
 

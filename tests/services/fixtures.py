@@ -1,4 +1,4 @@
-"""The pytest fixtures: a session's Redis and PostgreSQL servers, and per-test URLs.
+"""The pytest fixtures: a session's Redis, PostgreSQL and Prometheus servers, per-test views.
 
 A pytest plugin: ``tests/conftest.py`` lists it in ``pytest_plugins``.
 
@@ -10,6 +10,10 @@ A pytest plugin: ``tests/conftest.py`` lists it in ``pytest_plugins``.
   database created for this test (the server is restarted first if a previous test
   stopped it) and dropped after it. :func:`~services.asyncpg_dsn` turns it into an
   asyncpg DSN.
+* ``prometheus_server`` (session): the running :class:`~services.PrometheusServer`.
+* ``prometheus`` (function): the same server, (re)started if needed, with no scrape jobs
+  and no stored series (:meth:`~services.PrometheusServer.reset`). Mark such tests
+  ``@pytest.mark.prometheus``.
 
 Tests may stop and restart the servers: ports, and therefore URLs, never change. When a
 binary is missing the fixtures skip the test, or fail it with ``KIT_REQUIRE_SERVICES=1``
@@ -22,8 +26,14 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from .binaries import require_postgres_bindir, require_postgres_os_user, require_redis_server
+from .binaries import (
+    require_postgres_bindir,
+    require_postgres_os_user,
+    require_prometheus,
+    require_redis_server,
+)
 from .postgres import PostgresServer
+from .prometheus import PrometheusServer
 from .redis import RedisServer
 
 if TYPE_CHECKING:
@@ -87,3 +97,31 @@ def postgres_url(postgres_server: PostgresServer) -> Iterator[str]:
     yield postgres_server.url_for(name)
     if postgres_server.running:
         postgres_server.drop_database(name)
+
+
+@pytest.fixture(scope="session")
+def prometheus_server() -> Iterator[PrometheusServer]:
+    """Session-wide :class:`PrometheusServer`; skips (or fails) if ``prometheus`` is missing.
+
+    It listens on its own free port with its own configuration and TSDB in a temporary
+    directory: a system Prometheus (say on 9090) is neither needed nor touched.
+
+    Yields:
+        The started server. Tests may stop or restart it; ``prometheus`` brings it back.
+    """
+    with PrometheusServer(require_prometheus()) as server:  # closed even if it fails to start
+        yield server
+
+
+@pytest.fixture
+def prometheus(prometheus_server: PrometheusServer) -> PrometheusServer:
+    """The session's Prometheus, running, with no scrape jobs and no series, for this test.
+
+    Point it at a target with :meth:`PrometheusServer.scrape`, then
+    :meth:`~PrometheusServer.wait_for_scrapes` and :meth:`~PrometheusServer.query`.
+
+    Returns:
+        The server after :meth:`PrometheusServer.reset`.
+    """
+    prometheus_server.reset()
+    return prometheus_server

@@ -12,6 +12,7 @@ from starlette.responses import JSONResponse
 
 from fastapi_kit import _validation
 from fastapi_kit._asgi import get_request_id
+from fastapi_kit.context import RequestContext
 from fastapi_kit.errors.exceptions import (
     APIError,
     BadRequest,
@@ -221,6 +222,7 @@ def problem_response(
         body["detail"] = detail
     body["instance"] = scope.get("path")
     body["code"] = code
+    RequestContext.of(scope).problem_code = code
     body["request_id"] = get_request_id(scope)
     if extra:
         body.update({key: value for key, value in extra.items() if key not in body})

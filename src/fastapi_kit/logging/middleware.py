@@ -12,6 +12,8 @@ from fastapi_kit._asgi import get_header, new_request_id, set_request_id
 from fastapi_kit.context import RequestContext
 
 if TYPE_CHECKING:
+    from collections.abc import Collection
+
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 __all__ = ("REQUEST_ID_HEADER", "RequestContextMiddleware")
@@ -40,11 +42,16 @@ class RequestContextMiddleware:
     Args:
         app: The ASGI app to wrap.
         access_log: Write the per-request line (``False`` leaves only the ids).
+        access_log_exclude: Paths whose requests get no line (``ACCESS_LOG_EXCLUDE``):
+            health checks, metrics scrapes.
     """
 
-    def __init__(self, app: ASGIApp, *, access_log: bool = True) -> None:
+    def __init__(
+        self, app: ASGIApp, *, access_log: bool = True, access_log_exclude: Collection[str] = ()
+    ) -> None:
         self.app = app
         self.access_log = access_log
+        self.access_log_exclude = frozenset(access_log_exclude)
         self._logger = structlog.get_logger("fastapi_kit.access")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
@@ -74,7 +81,7 @@ class RequestContextMiddleware:
         try:
             await self.app(scope, receive, send_with_id)
         finally:
-            if self.access_log:
+            if self.access_log and scope["path"] not in self.access_log_exclude:
                 self._log_request(scope, status, started)
             RequestContext.of(scope).end_log_context()  # what blocks bound (user_id)
             structlog.contextvars.reset_contextvars(**tokens)

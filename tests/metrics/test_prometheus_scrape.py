@@ -1,0 +1,140 @@
+"""A real Prometheus scrapes the example app under two workers and answers a dashboard."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from services import PrometheusServer
+from services.common import free_port
+from todo_app.migrations import upgrade
+
+ROOT = Path(__file__).resolve().parents[2]
+TOKEN = "scrape-token-for-the-tests"
+PASSWORD = "correct horse battery"
+
+pytestmark = pytest.mark.prometheus
+
+
+@pytest.fixture
+def example(tmp_path: Path) -> Iterator[str]:
+    """The example app under ``uvicorn --workers 2``, with multiprocess metrics."""
+    database = f"sqlite+aiosqlite:///{tmp_path / 'todo.db'}"
+    upgrade(database)
+    shared = tmp_path / "metrics"
+    shared.mkdir()
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": database,
+        "SECRET_KEY": "prometheus-test-secret-0123456789-abcdef",
+        "METRICS_TOKEN": TOKEN,
+        "PROMETHEUS_MULTIPROC_DIR": str(shared),
+        "RATE_LIMIT_DEFAULT": "100000/minute",
+        "RATE_LIMIT_AUTH": "100000/minute",
+        "LOG_LEVEL": "WARNING",
+    }
+    server = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "uvicorn",
+            "todo_app.main:app",
+            "--app-dir",
+            str(ROOT / "examples"),
+            "--workers",
+            "2",
+            "--port",
+            str(port),
+            "--no-access-log",
+        ],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    base = f"127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                if httpx.get(f"http://{base}/healthz").status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            assert server.poll() is None, server.stderr.read().decode()  # type: ignore[union-attr]
+            assert time.monotonic() < deadline, "uvicorn did not start"
+            time.sleep(0.1)
+        yield base
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(timeout=30)
+        server.stderr.close()  # type: ignore[union-attr]
+
+
+def value(prometheus: PrometheusServer, expr: str) -> float:
+    [result] = prometheus.query(expr)
+    return float(result["value"][1])
+
+
+def test_prometheus_scrapes_exact_counts_with_the_labels_a_dashboard_needs(
+    prometheus: PrometheusServer, example: str
+) -> None:
+    prometheus.scrape([example], job="todo", bearer_token=TOKEN)
+    prometheus.wait_for_scrapes("todo", count=1)  # a first sample, before the traffic
+    with httpx.Client(base_url=f"http://{example}/api/v1") as client:
+        client.post("/auth/register", json={"email": "ada@example.com", "password": PASSWORD})
+        tokens = client.post(
+            "/auth/token", data={"username": "ada@example.com", "password": PASSWORD}
+        ).json()
+        client.headers["authorization"] = f"Bearer {tokens['access_token']}"
+        todo = client.post("/todos", json={"title": "Scrape me"}).json()
+        for burst in range(2):  # a series exists from its first request: two bursts,
+            for _ in range(30):  # a scrape between them, give rate() an increase
+                got = client.get(f"/todos/{todo['id']}", headers={"connection": "close"})
+                assert got.status_code == 200  # new connections: both workers answer
+            if burst == 0:
+                prometheus.wait_for_scrapes("todo", count=2)
+        for _ in range(20):
+            assert client.get("/todos", headers={"connection": "close"}).status_code == 200
+        assert client.get("/todos/999999").status_code == 404
+        assert httpx.get(f"http://{example}/wp-admin/setup.php").status_code == 404
+    prometheus.wait_for_scrapes("todo", count=4)  # two more, after all of it
+
+    route = 'route="/api/v1/todos/{todo_id}"'
+    assert value(prometheus, f'sum(http_requests_total{{{route},status="200"}})') == 60
+    assert value(prometheus, f'sum(http_requests_total{{{route},status="404"}})') == 1
+    assert value(prometheus, 'sum(http_requests_total{route="<unmatched>"})') == 1
+    # What the dashboard plots: a rate and a latency percentile per route.
+    rates = prometheus.query("sum by (route) (rate(http_requests_total[1m]))")
+    assert {"/api/v1/todos/{todo_id}", "/api/v1/todos", "/api/v1/auth/token"} <= {
+        series["metric"]["route"] for series in rates
+    }
+    p99 = value(
+        prometheus,
+        f"histogram_quantile(0.99, sum by (le) "
+        f"(rate(http_request_duration_seconds_bucket{{{route}}}[1m])))",
+    )
+    assert 0 < p99 < 10
+    hits = value(prometheus, 'sum(fastapi_kit_cache_requests_total{result="hit"})')
+    misses = value(prometheus, 'sum(fastapi_kit_cache_requests_total{result="miss"})')
+    # Each worker's memory cache computes the list once, then serves it.
+    assert hits + misses == 20
+    assert 1 <= misses <= 2
+    assert value(prometheus, 'up{job="todo"}') == 1
+
+
+def test_a_scrape_without_the_token_is_refused(prometheus: PrometheusServer, example: str) -> None:
+    prometheus.scrape([example], job="nosy")
+    prometheus.wait_for_scrapes("nosy", count=1, healthy=False)
+    [target] = prometheus.targets("nosy")
+    assert target["health"] == "down"
+    assert "401" in target["lastError"]
