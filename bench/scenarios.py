@@ -213,14 +213,20 @@ def ratelimit_scenario(*, on_redis: bool) -> Scenario:
     )
 
 
-def example_contender(key: str, label: str, path: str, script: str | None = None) -> Contender:
+def example_contender(
+    key: str,
+    label: str,
+    path: str,
+    script: str | None = None,
+    env: Mapping[str, str] | None = None,
+) -> Contender:
     """Return a contender of the example todo service (``bench/apps/todo_example.py``)."""
     return Contender(
         key=key,
         label=label,
         app="todo_example:app",
         path=path,
-        env={"PYTHONPATH": str(REPO_DIR / "examples")},
+        env={"PYTHONPATH": str(REPO_DIR / "examples"), **(env or {})},
         token_path="/bench-token",
         script=script,
     )
@@ -274,6 +280,38 @@ SCENARIOS: tuple[Scenario, ...] = (
         informational=(
             example_contender("list-hit", "GET /api/v1/todos, cache hit", "/api/v1/todos"),
             example_contender("read-one", "GET /api/v1/todos/1 (role-checked)", "/api/v1/todos/1"),
+        ),
+    ),
+    Scenario(
+        name="monitoring",
+        title="GET /api/v1/todos/1 of the example app, metrics and tracing on and off",
+        baseline=example_contender(
+            "read-one-bare",
+            "metrics off (METRICS_ENABLED=false)",
+            "/api/v1/todos/1",
+            env={"METRICS_ENABLED": "false"},
+        ),
+        candidates=(
+            example_contender("read-one-metrics", "metrics on", "/api/v1/todos/1"),
+            example_contender(
+                "read-one-sampled",
+                "metrics, and tracing sampled at 10 % (OTLP/HTTP export)",
+                "/api/v1/todos/1",
+                env={
+                    "BENCH_TRACING": "otlp",
+                    "OTEL_TRACES_SAMPLER": "parentbased_traceidratio",
+                    "OTEL_TRACES_SAMPLER_ARG": "0.1",
+                },
+            ),
+        ),
+        target_ratio=0.90,
+        informational=(
+            example_contender(
+                "read-one-traced",
+                "metrics, and every request traced (OTLP/HTTP export)",
+                "/api/v1/todos/1",
+                env={"BENCH_TRACING": "otlp"},
+            ),
         ),
     ),
     Scenario(

@@ -6,7 +6,7 @@ import io
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -59,9 +59,17 @@ def flush_logs() -> None:
 class LogCapture:
     """Configures the kit's logging into a buffer and parses the JSON lines."""
 
-    def __init__(self, format: str = "json", level: str = "DEBUG") -> None:
+    def __init__(
+        self, format: str = "json", level: str = "DEBUG", processors: Sequence[Any] = ()
+    ) -> None:
         self.buffer = io.StringIO()
-        configure_logging(format, level, stream=self.buffer, cache_loggers=False)  # type: ignore[arg-type]
+        configure_logging(
+            format,  # type: ignore[arg-type]
+            level,
+            stream=self.buffer,
+            cache_loggers=False,
+            processors=processors,
+        )
 
     @property
     def text(self) -> str:

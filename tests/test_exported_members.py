@@ -207,6 +207,20 @@ PUBLIC = {
         "users_router",
         "verify_router",
     },
+    "fastapi_kit.metrics": {
+        "MULTIPROCESS_DIR_VARIABLE",
+        "UNMATCHED",
+        "Metrics",
+        "MetricsMiddleware",
+        "install_metrics",
+    },
+    "fastapi_kit.tracing": {
+        "Tracing",
+        "TracingMiddleware",
+        "add_trace_ids",
+        "span_exporters_from_env",
+        "tracing_requested",
+    },
     "fastapi_kit.mail": {
         "DEFAULT_MAIL_FROM",
         "MailMessage",

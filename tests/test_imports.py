@@ -22,6 +22,11 @@ OPTIONAL = (
     "homoglyph",
     "pyotp",
     "cryptography",
+    # The otel extra. The OpenTelemetry API itself comes with FastAPI: only the
+    # packages of the extra are blocked.
+    "opentelemetry.sdk",
+    "opentelemetry.exporter",
+    "opentelemetry.instrumentation",
 )
 
 
@@ -40,7 +45,9 @@ for name in sys.argv[1:]:
     assert result.returncode == 0, result.stderr
 
 
-@pytest.mark.parametrize("block", ["auth", "ratelimit", "cache", "db", "mail", "accounts"])
+@pytest.mark.parametrize(
+    "block", ["auth", "ratelimit", "cache", "db", "mail", "accounts", "tracing"]
+)
 def test_a_block_imports_without_the_optional_extras(block: str) -> None:
     blocked = "".join(f"sys.modules[{name!r}] = None\n" for name in OPTIONAL)
     code = f"import sys\n{blocked}import fastapi_kit.{block}\nimport fastapi_kit\n"
@@ -71,6 +78,11 @@ def test_the_ratelimiter_needs_no_other_block() -> None:
         ("from fastapi_kit.mail import SMTPMailSender", "mail"),
         ("from fastapi_kit.accounts.totp import TOTP", "accounts"),
         ("from fastapi_kit.accounts.emails import email_key", "accounts"),
+        ("from fastapi_kit.tracing import Tracing", "otel"),
+        (
+            "from fastapi_kit.tracing import span_exporters_from_env; span_exporters_from_env()",
+            "otel",
+        ),
         (
             (
                 "from fastapi_kit import Kit, KitSettings; "

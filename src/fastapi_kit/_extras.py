@@ -1,8 +1,8 @@
 """One guard for the optional extras: a missing package names the extra to install.
 
 Every import of a package of an extra (``redis`` and ``hiredis``, ``asyncpg``, ``aiosmtplib``,
-and the account packages) in the kit happens inside
-``optional_extra``, as pydantic-settings guards its YAML support:
+the account packages, the OpenTelemetry SDK, exporter and instrumentations) in the kit
+happens inside ``optional_extra``, as pydantic-settings guards its YAML support:
 
 ```python
 with optional_extra("redis"):
@@ -21,18 +21,22 @@ if TYPE_CHECKING:
 __all__ = ("Extra", "optional_extra")
 
 #: The optional extras, by what they add.
-Extra = Literal["redis", "postgres", "mail", "accounts"]
+Extra = Literal["redis", "postgres", "mail", "accounts", "otel"]
 _WHAT = {
     "redis": "Redis support",
     "postgres": "PostgreSQL support",
     "mail": "Mail delivery",
     "accounts": "Accounts",
+    "otel": "Tracing",
 }
 _PACKAGES = {
     "redis": ("redis", "hiredis"),
     "postgres": ("asyncpg",),
     "mail": ("aiosmtplib",),
     "accounts": ("email_validator", "homoglyph", "pyotp", "cryptography"),
+    # The OpenTelemetry API comes with FastAPI: a missing SDK or instrumentation
+    # package is seen as a missing ``opentelemetry`` submodule.
+    "otel": ("opentelemetry",),
 }
 
 
@@ -42,8 +46,8 @@ def optional_extra(extra: Extra) -> Iterator[None]:
 
     Raises:
         ImportError: A package of the extra is missing: ``pip install
-            "fastapi-kit[redis]"`` (or ``[postgres]``, ``[mail]``, ``[accounts]``) in the
-            message.
+            "fastapi-kit[redis]"`` (or ``[postgres]``, ``[mail]``, ``[accounts]``,
+            ``[otel]``) in the message.
     """
     try:
         yield

@@ -41,6 +41,7 @@ from fastapi_kit.security import (
     install_offline_docs,
 )
 from fastapi_kit.settings import KitSettings
+from fastapi_kit.tracing import TracingMiddleware, add_trace_ids, tracing_requested
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
@@ -52,6 +53,7 @@ if TYPE_CHECKING:
     from fastapi_kit.auth import PasswordHasher, RolePolicy, TokenRevocationStore, UserLoader
     from fastapi_kit.cache import CacheBackend
     from fastapi_kit.mail import MailSender
+    from fastapi_kit.tracing import Tracing
 
 __all__ = ("Kit", "LifespanHook")
 
@@ -139,6 +141,9 @@ class Kit:
         self.mail: MailSender | None = None
         #: The app's account lifecycle, once ``use_accounts`` was called.
         self.accounts: Accounts | None = None
+        #: The app's tracing, once ``use_tracing`` was called (or the ``OTEL_*``
+        #: variables asked for it).
+        self.tracing: Tracing | None = None
         #: The app's metrics (``METRICS_ENABLED``, the default), served at ``/metrics``.
         self.metrics: Metrics | None = Metrics() if self.settings.metrics_enabled else None
         #: ``RATE_LIMIT_DEFAULT`` as a dependency for a router or the app: one budget
@@ -238,6 +243,29 @@ class Kit:
             mails=mails if mails is not None else AccountMails(app_name=app_name),
         )
         return self.accounts
+
+    def use_tracing(self, tracing: Tracing | None = None) -> Tracing:
+        """Trace every request with OpenTelemetry, and the database and Redis calls in it.
+
+        ``install`` calls it by itself when OpenTelemetry's variables ask for
+        traces (``OTEL_TRACES_EXPORTER``, ``OTEL_EXPORTER_OTLP_ENDPOINT``); the SDK
+        reads them all. Log lines written inside a span get its ``trace_id`` and
+        ``span_id``. Needs the ``otel`` extra.
+
+        Args:
+            tracing: Another [`Tracing`][fastapi_kit.tracing.Tracing] (one with an
+                in-memory exporter, in tests).
+        """
+        if tracing is None:
+            from fastapi_kit.tracing import Tracing  # optional extra
+
+            tracing = Tracing()
+        if self.database is not None:
+            tracing.instrument_sqlalchemy(self.database.engine)
+        if self.redis is not None:
+            tracing.instrument_redis(self.redis)
+        self.tracing = tracing
+        return tracing
 
     def use_rate_limit(self, *, on_error: FailurePolicy = "open") -> RateLimiter:
         """Set up rate limiting and return the limiter.
@@ -354,8 +382,14 @@ class Kit:
                 off when your application configures logging itself.
         """
         settings = self.settings
+        if self.tracing is None and tracing_requested():
+            self.use_tracing()
         if logging:
-            configure_logging(settings.log_format, settings.log_level)
+            configure_logging(
+                settings.log_format,
+                settings.log_level,
+                processors=() if self.tracing is None else (add_trace_ids,),
+            )
         problems = ProblemTypes(settings.problem_type_base)
         install_error_handlers(app, problem_types=problems)  # adds the innermost middleware
         if self.cache is not None:
@@ -402,6 +436,10 @@ class Kit:
             app.add_middleware(
                 MetricsMiddleware, metrics=self.metrics, exclude_paths=settings.access_log_exclude
             )
+        if self.tracing is not None:  # around everything: the access line is in the span
+            app.add_middleware(TracingMiddleware, tracing=self.tracing)
+            # Entered first, left last: spans of the other blocks' shutdown are flushed.
+            self._lifespan_hooks.insert(0, self.tracing.lifespan)
         self._wrap_lifespan(app)
         return app
 

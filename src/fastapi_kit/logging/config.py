@@ -13,6 +13,7 @@ from fastapi_kit.logging.output import LineWriterFactory, UTCTimestamper
 from fastapi_kit.logging.redaction import redact_sensitive
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from typing import TextIO
 
     from structlog.typing import Processor
@@ -44,6 +45,7 @@ def configure_logging(
     *,
     stream: TextIO | None = None,
     cache_loggers: bool = True,
+    processors: Sequence[Processor] = (),
 ) -> None:
     """Configure structlog and the standard library to log through the same processors.
 
@@ -65,6 +67,9 @@ def configure_logging(
         stream: Where lines are written; standard output by default.
         cache_loggers: Let structlog cache configured loggers (fast). Turn off in
             tests that reconfigure logging between cases.
+        processors: More processors, run on every event (stdlib records too) after
+            the request context is merged: ``Kit`` passes the tracing block's
+            [`add_trace_ids`][fastapi_kit.tracing.add_trace_ids] when tracing is on.
     """
     if format not in ("json", "console"):
         msg = f"log format must be 'json' or 'console', not {format!r}"
@@ -76,6 +81,7 @@ def configure_logging(
 
     shared: list[Processor] = [
         structlog.contextvars.merge_contextvars,
+        *processors,
         structlog.processors.add_log_level,
         UTCTimestamper(),
     ]

@@ -5,8 +5,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING, Final
 
-from fastapi.routing import iter_route_contexts
-
+from fastapi_kit._routes import RouteTemplates
 from fastapi_kit.context import RequestContext
 from fastapi_kit.metrics.registry import UNMATCHED
 
@@ -54,7 +53,7 @@ class MetricsMiddleware:
         self.app = app
         self.metrics = metrics
         self.exclude_paths = frozenset(exclude_paths)
-        self._templates: dict[int, str] | None = None
+        self._routes = RouteTemplates()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Answer the request, then count it."""
@@ -83,7 +82,7 @@ class MetricsMiddleware:
         finally:
             elapsed = time.perf_counter() - started
             in_progress.dec()
-            route = self._route(scope)
+            route = self._routes.template(scope) or UNMATCHED
             metrics.requests.labels(method, route, str(status)).inc()
             metrics.duration.labels(method, route).observe(elapsed)
             if cache is not None:
@@ -93,33 +92,3 @@ class MetricsMiddleware:
             elif status in _AUTH_STATUSES:
                 code = RequestContext.of(scope).problem_code
                 metrics.auth_failures.labels(code or str(status)).inc()
-
-    def _route(self, scope: Scope) -> str:
-        # FastAPI's routes put themselves in the scope; Starlette's (``/metrics``,
-        # ``/docs``) only their endpoint.
-        route = scope.get("route") or scope.get("endpoint")
-        if route is None:
-            return UNMATCHED
-        templates = self._templates
-        if templates is None:
-            templates = self._templates = _templates(scope)
-        found = templates.get(id(route))
-        if found is None:  # a route added after the first request, or mounted
-            found = getattr(route, "path_format", None) or UNMATCHED
-        return found
-
-
-def _templates(scope: Scope) -> dict[int, str]:
-    """Each route's full template, by route (or, for Starlette's own, by endpoint).
-
-    FastAPI keeps included routers nested: only the route contexts know the prefix.
-    """
-    routes = getattr(scope.get("app"), "routes", None) or ()
-    templates = {}
-    for context in iter_route_contexts(routes):
-        if context.path_format:
-            templates[id(context.original_route)] = context.path_format
-            endpoint = getattr(context.original_route, "endpoint", None)
-            if endpoint is not None:
-                templates.setdefault(id(endpoint), context.path_format)
-    return templates
