@@ -432,7 +432,7 @@ class Kit:
             app.add_middleware(ProxyHeadersMiddleware, trusted_proxies=settings.trusted_proxies)
         app.add_middleware(SecurityHeadersMiddleware)
         app.add_middleware(RequestContextMiddleware, access_log_exclude=settings.access_log_exclude)
-        if self.metrics is not None:  # outermost: it counts every answer, and times all
+        if self.metrics is not None:  # outside the rest: it counts every answer, times all
             app.add_middleware(
                 MetricsMiddleware, metrics=self.metrics, exclude_paths=settings.access_log_exclude
             )

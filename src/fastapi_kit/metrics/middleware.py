@@ -30,9 +30,9 @@ _CACHE_RESULTS: Final = {b"HIT": "hit", b"MISS": "miss", b"BYPASS": "bypass"}
 class MetricsMiddleware:
     """Counts and times every HTTP request, labelled by its route template.
 
-    Pure ASGI and outermost, so it sees every answer — errors of the other
-    middleware (413, 429, 503) and unknown paths included — and its duration is
-    the whole stack's. ``route`` is the matched route's full template
+    Pure ASGI and outside every other layer of the kit but tracing, so it sees every
+    answer — errors of the other middleware (413, 429, 503) and unknown paths
+    included — and its duration is the whole stack's. ``route`` is the matched route's full template
     (``/api/v1/todos/{todo_id}``), or ``<unmatched>``: ids and scanners' paths add
     no label values. Unusual methods are counted as ``OTHER``.
 
