@@ -11,6 +11,7 @@ from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExport
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import ConsoleSpanExporter
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import StatusCode
 
 from fastapi_kit.tracing import Tracing, add_trace_ids, span_exporters_from_env, tracing_requested
 from helpers import LogCapture
@@ -162,9 +163,66 @@ def test_a_synchronous_engine_is_traced_too(tracing: Tracing, spans: InMemorySpa
     engine = create_engine("sqlite://")
     tracing.instrument_sqlalchemy(engine)
     with engine.connect() as connection:
-        connection.execute(text("SELECT 1"))
+        connection.execute(text("SELECT 1"))  # outside any span: not traced
+        with tracing.tracer.start_as_current_span("job"):
+            connection.execute(text("SELECT :n"), {"n": 2})
     engine.dispose()
-    assert [s.name for s in spans.get_finished_spans()] == ["SELECT"]
+    [statement, job] = spans.get_finished_spans()
+    assert (statement.name, job.name) == ("SELECT", "job")
+    assert statement.parent is not None
+    assert statement.parent.span_id == job.context.span_id
+    assert statement.attributes == {
+        "db.system.name": "sqlite",
+        "db.operation.name": "SELECT",
+        "db.query.text": "SELECT ?",
+    }
+
+
+def test_a_failing_statement_records_its_error(
+    tracing: Tracing, spans: InMemorySpanExporter
+) -> None:
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.exc import OperationalError
+
+    engine = create_engine("sqlite://")
+    tracing.instrument_sqlalchemy(engine)
+    with (
+        engine.connect() as connection,
+        tracing.tracer.start_as_current_span("job"),
+        pytest.raises(OperationalError),
+    ):
+        connection.execute(text("SELECT * FROM missing"))
+    engine.dispose()
+    [statement, _] = spans.get_finished_spans()
+    assert statement.status.status_code is StatusCode.ERROR
+    assert (statement.attributes or {})["error.type"] == "OperationalError"
+    assert [e.name for e in statement.events] == ["exception"]
+
+
+def test_postgres_statements_name_their_database_and_server(
+    tracing: Tracing, spans: InMemorySpanExporter
+) -> None:
+    from sqlalchemy import create_engine
+
+    from fastapi_kit.tracing.statements import trace_statements
+
+    engine = create_engine("postgresql+asyncpg://kit@db.internal:6543/todo")
+    trace_statements(engine, tracing.tracer)  # the listeners only: no connection made
+    [before] = list(engine.dispatch.before_cursor_execute)
+    context = type("Context", (), {})()
+    with tracing.tracer.start_as_current_span("request"):
+        before(None, None, "  update todos set done = ? where id = ?", None, context, False)
+        span = context._fastapi_kit_span  # type: ignore[attr-defined]
+        span.end()
+    assert span.name == "UPDATE todo"
+    assert span.attributes == {
+        "db.system.name": "postgresql",
+        "db.namespace": "todo",
+        "server.address": "db.internal",
+        "server.port": 6543,
+        "db.operation.name": "UPDATE",
+        "db.query.text": "  update todos set done = ? where id = ?",
+    }
 
 
 def test_an_exception_logged_inside_a_span_is_recorded_on_it(

@@ -11,9 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from fastapi_kit._extras import optional_extra
 from fastapi_kit.tracing.exporters import span_exporters_from_env
+from fastapi_kit.tracing.statements import trace_statements
 
 with optional_extra("otel"):
-    from opentelemetry.metrics import NoOpMeterProvider
     from opentelemetry.sdk.resources import Resource
     from opentelemetry.sdk.trace import TracerProvider
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
@@ -30,6 +30,8 @@ __all__ = ("Tracing",)
 
 #: The instrumentation scope of the kit's server spans.
 TRACER_NAME = "fastapi_kit"
+# The scope of the statements' spans.
+_SQL_TRACER = "fastapi_kit.sql"
 
 
 class Tracing:
@@ -89,31 +91,20 @@ class Tracing:
         self._traced: weakref.WeakSet[Any] = weakref.WeakSet()
 
     def instrument_sqlalchemy(self, engine: AsyncEngine | Engine) -> None:
-        """Trace every statement ``engine`` runs as a client span (``SELECT app``).
+        """Trace every statement ``engine`` runs inside a request as a client span.
 
-        Uses the ``opentelemetry-instrumentation-sqlalchemy`` package's engine tracer
-        on this one engine (an ``AsyncEngine``'s ``sync_engine``), rather than its
-        ``SQLAlchemyInstrumentor``, which patches ``create_engine`` and
-        ``Engine.connect`` process-wide, adds a ``connect`` span per checkout, and
-        instruments once per process whatever the provider. Statements are recorded
-        with their placeholders, never their parameters. Calling it again for the
-        same engine does nothing.
+        The kit's own listener
+        ([`trace_statements`][fastapi_kit.tracing.statements.trace_statements]) on this
+        one engine (an ``AsyncEngine``'s ``sync_engine``): it costs nothing
+        outside a recording span, where OpenTelemetry's SQLAlchemy instrumentation
+        measured about 110 µs a request. Statements are recorded with their
+        placeholders, never their parameters. Calling it again for the same engine
+        does nothing.
         """
-        with optional_extra("otel"):
-            from opentelemetry.instrumentation.sqlalchemy import __name__ as scope_name
-            from opentelemetry.instrumentation.sqlalchemy.engine import EngineTracer
-            from opentelemetry.instrumentation.sqlalchemy.version import __version__
-
         sync_engine = engine.sync_engine if isinstance(engine, AsyncEngine) else engine
         if sync_engine in self._traced:
             return
-        # The engine tracer also counts pool connections; the metrics block does that.
-        meter = NoOpMeterProvider().get_meter(scope_name)
-        EngineTracer(  # type: ignore[no-untyped-call]  # the package has no annotations here
-            self.tracer_provider.get_tracer(scope_name, __version__),
-            sync_engine,
-            meter.create_up_down_counter("db.client.connections.usage"),
-        )
+        trace_statements(sync_engine, self.tracer_provider.get_tracer(_SQL_TRACER))
         self._traced.add(sync_engine)
 
     def instrument_redis(self, client: Redis) -> None:
