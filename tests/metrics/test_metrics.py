@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import signal
@@ -20,6 +21,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from fastapi_kit import Kit, KitSettings
 from fastapi_kit.auth import CurrentUser
 from fastapi_kit.cache import cached
+from fastapi_kit.metrics import Metrics, install_metrics
 from fastapi_kit.ratelimit import limit
 from fastapi_kit.testing import app_client
 from helpers import LogCapture
@@ -266,7 +268,15 @@ def test_counts_are_exact_across_two_workers(two_workers: tuple[str, Path]) -> N
     assert len(pids) >= 2  # both workers wrote their values
 
 
-def test_a_dead_workers_in_progress_gauge_is_cleaned_up(tmp_path: Path) -> None:
+async def metrics_route(metrics: Metrics) -> bytes:
+    """``GET /metrics`` of an app serving ``metrics``."""
+    app = FastAPI()
+    install_metrics(app, metrics)
+    async with app_client(app) as client:
+        return (await client.get("/metrics")).content
+
+
+async def test_a_dead_workers_in_progress_gauge_is_cleaned_up(tmp_path: Path) -> None:
     directory = tmp_path / "metrics"
     directory.mkdir()
     # A worker that counts a request in progress, then dies without cleaning up.
@@ -279,19 +289,13 @@ def test_a_dead_workers_in_progress_gauge_is_cleaned_up(tmp_path: Path) -> None:
         "os._exit(0)\n"
     )
     env = {**os.environ, "PROMETHEUS_MULTIPROC_DIR": str(directory)}
-    subprocess.run([sys.executable, "-c", code], env=env, check=True)
+    await asyncio.to_thread(subprocess.run, [sys.executable, "-c", code], env=env, check=True)
     live = [p.name for p in directory.iterdir() if p.name.startswith("gauge_live")]
     assert len(live) == 1
-    exposition = tmp_path / "exposition.txt"
-    code = (
-        "import pathlib, sys\n"
-        "from fastapi_kit.metrics import Metrics\n"
-        "m = Metrics()\n"
-        "m.clean_dead_workers()\n"
-        "pathlib.Path(sys.argv[1]).write_bytes(m.exposition()[0])\n"
-    )
-    subprocess.run([sys.executable, "-c", code, str(exposition)], env=env, check=True)
-    shown = exposition.read_text()
+    # A new worker's metrics: the lifespan cleans up, the exposition sums the files.
+    metrics = Metrics(multiprocess_dir=str(directory))
+    async with metrics.lifespan():
+        shown = (await metrics_route(metrics)).decode()
     assert [p.name for p in directory.iterdir() if p.name.startswith("gauge_live")] == []
     assert samples(shown, "http_requests_in_progress") == {}  # the dead one's request is gone
     counts = samples(shown, "http_requests_total")
