@@ -12,8 +12,10 @@ One module a concern:
 * ``common``: the loopback address, :class:`ServiceStartError`, :func:`free_port`,
   polling, log tails.
 * ``cleanup``: the servers' temporary directories; stopping servers left running.
-* ``managed``: :class:`ManagedServer`, the life cycle both servers share (start and
-  wait until ready, the log's tail in errors, stop, restart, registration for clean-up).
+* ``managed``: :class:`ManagedServer`, the life cycle every server shares (start and
+  wait until ready, the log's tail in errors, stop, restart, registration for clean-up),
+  and :class:`ChildProcessServer`, its pid and stop for a server that is one child
+  process (Redis, Prometheus).
 * ``redis``: :class:`RedisServer`; ``postgres``: :class:`PostgresServer`;
   ``prometheus``: :class:`PrometheusServer`.
 * ``fixtures``: the pytest plugin (``redis_server``, ``redis_url``, ``postgres_server``,

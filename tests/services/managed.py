@@ -10,6 +10,7 @@ start error, restart and close, and use as a context manager.
 from __future__ import annotations
 
 import shutil
+import subprocess
 import time
 from abc import ABC, abstractmethod
 from typing import TYPE_CHECKING, ClassVar, Self
@@ -177,3 +178,44 @@ class ManagedServer(ABC):
                 shutil.rmtree(self._directory, ignore_errors=True)
                 self._directory = None
             unregister(self)
+
+
+class ChildProcessServer(ManagedServer):
+    """A :class:`ManagedServer` that is one child process of ours (``_process``).
+
+    Subclasses start it in :meth:`_spawn` (``self._process = subprocess.Popen(...)``);
+    its pid, the abort of a failed start and :meth:`stop` are the same for all of them.
+    """
+
+    def __init__(self, *, port: int | None, startup_timeout: float = STARTUP_TIMEOUT) -> None:
+        super().__init__(port=port, startup_timeout=startup_timeout)
+        self._process: subprocess.Popen[bytes] | None = None
+
+    @property
+    def pid(self) -> int | None:
+        """The server's pid if it is running, else ``None``."""
+        process = self._process
+        return process.pid if process is not None and process.poll() is None else None
+
+    def _abort(self) -> None:
+        process = self._process
+        if process is None:
+            return
+        if process.poll() is None:
+            process.kill()
+        process.wait()
+
+    def stop(self) -> None:
+        """Stop the server (SIGTERM, SIGKILL after the timeout); no-op if it is not running."""
+        process = self._process
+        if process is None:
+            return
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(timeout=self.startup_timeout)
+            except subprocess.TimeoutExpired:
+                self._abort()  # SIGKILL
+        else:
+            process.wait()
+        self._process = None

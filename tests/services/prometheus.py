@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from .common import STARTUP_TIMEOUT, file_size, log_tail, wait_until
-from .managed import ManagedServer
+from .managed import ChildProcessServer
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -65,7 +65,7 @@ def _duration(seconds: float) -> str:
     return f"{max(1, round(seconds * 1000))}ms"
 
 
-class PrometheusServer(ManagedServer):
+class PrometheusServer(ChildProcessServer):
     """A ``prometheus`` child process on 127.0.0.1 with its own config and TSDB.
 
     It starts with no scrape jobs. :meth:`scrape` adds (or replaces) a job and reloads
@@ -103,7 +103,6 @@ class PrometheusServer(ManagedServer):
             self.promtool: Path | None = Path(found) if found else None
         else:
             self.promtool = Path(promtool)
-        self._process: subprocess.Popen[bytes] | None = None
         self._jobs: dict[str, _Job] = {}
 
     # -- Addresses and paths ------------------------------------------------------------
@@ -122,12 +121,6 @@ class PrometheusServer(ManagedServer):
     def config_path(self) -> Path | None:
         """The configuration file, ``None`` before :meth:`start`."""
         return None if self._directory is None else self._directory / "prometheus.yml"
-
-    @property
-    def pid(self) -> int | None:
-        """The server's pid if it is running, else ``None``."""
-        process = self._process
-        return process.pid if process is not None and process.poll() is None else None
 
     # -- HTTP ---------------------------------------------------------------------------
 
@@ -421,26 +414,3 @@ class PrometheusServer(ManagedServer):
         if "address already in use" in log_tail(self.log_path, log_offset).lower():
             what += " (Address already in use)"  # lets ManagedServer retry another port
         return what
-
-    def _abort(self) -> None:
-        process = self._process
-        if process is None:
-            return
-        if process.poll() is None:
-            process.kill()
-        process.wait()
-
-    def stop(self) -> None:
-        """Stop the server (SIGTERM, SIGKILL after the timeout); no-op if it is not running."""
-        process = self._process
-        if process is None:
-            return
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=self.startup_timeout)
-            except subprocess.TimeoutExpired:
-                self._abort()  # SIGKILL
-        else:
-            process.wait()
-        self._process = None

@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .common import LOOPBACK, STARTUP_TIMEOUT, ServiceStartError, wait_until
-from .managed import ManagedServer
+from .managed import ChildProcessServer
 
 if TYPE_CHECKING:
     import os
@@ -32,7 +32,7 @@ def _redis_command(port: int, *args: str, timeout: float = 2.0) -> bytes:
     return reply.strip()
 
 
-class RedisServer(ManagedServer):
+class RedisServer(ChildProcessServer):
     """A ``redis-server`` child process on 127.0.0.1 without any persistence.
 
     The server runs in the foreground as a subprocess of this process (not daemonized)
@@ -62,7 +62,6 @@ class RedisServer(ManagedServer):
         super().__init__(port=port, startup_timeout=startup_timeout)
         self.binary = Path(binary)
         self.prefix = tuple(prefix)
-        self._process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
@@ -73,12 +72,6 @@ class RedisServer(ManagedServer):
     def address(self) -> str:
         """The server's :attr:`url`."""
         return self.url
-
-    @property
-    def pid(self) -> int | None:
-        """The server's pid if it is running, else ``None``."""
-        process = self._process
-        return process.pid if process is not None and process.poll() is None else None
 
     def ping(self, timeout: float = 1.0) -> bool:
         """Tell whether the server answers ``PING`` with ``+PONG``.
@@ -150,26 +143,3 @@ class RedisServer(ManagedServer):
             else f"did not answer PING within {self.startup_timeout:g} s"
         )
         return f"redis-server on {self.url} {what}"
-
-    def _abort(self) -> None:
-        process = self._process
-        if process is None:
-            return
-        if process.poll() is None:
-            process.kill()
-        process.wait()
-
-    def stop(self) -> None:
-        """Stop the server (SIGTERM, SIGKILL after the timeout); no-op if it is not running."""
-        process = self._process
-        if process is None:
-            return
-        if process.poll() is None:
-            process.terminate()
-            try:
-                process.wait(timeout=self.startup_timeout)
-            except subprocess.TimeoutExpired:
-                self._abort()  # SIGKILL
-        else:
-            process.wait()
-        self._process = None
