@@ -4,10 +4,14 @@ from __future__ import annotations
 
 import io
 import json
+import signal
+import subprocess
+import sys
 import threading
 import time
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Iterator, Mapping, Sequence
+from contextlib import contextmanager, suppress
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import httpx
@@ -15,6 +19,7 @@ import structlog
 import uvicorn
 
 from fastapi_kit.logging import configure_logging
+from services.common import free_port
 
 if TYPE_CHECKING:
     from starlette.types import ASGIApp
@@ -49,6 +54,48 @@ def served_in_thread(app: ASGIApp) -> Iterator[int]:
     finally:
         server.should_exit = True
         thread.join(timeout=20)
+
+
+@contextmanager
+def served_by_uvicorn(
+    app: str,
+    *,
+    app_dir: Path,
+    env: Mapping[str, str],
+    workers: int = 1,
+    cwd: Path | None = None,
+    timeout: float = 60,
+) -> Iterator[str]:
+    """Serve ``app`` (``module:attribute``) with ``uvicorn`` in a child process.
+
+    On a free port, with ``env`` as its whole environment; ready once ``/healthz``
+    answers 200 (its stderr in the failure otherwise). Yields
+    ``127.0.0.1:PORT``; stops it with SIGINT, as Ctrl+C would.
+    """
+    port = free_port()
+    options = ["--workers", str(workers), "--port", str(port), "--no-access-log"]
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", app, "--app-dir", str(app_dir), *options],
+        env=env,
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    address = f"127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout
+        while True:
+            with suppress(httpx.TransportError):
+                if httpx.get(f"http://{address}/healthz").status_code == 200:
+                    break
+            assert server.poll() is None, server.stderr.read().decode()  # type: ignore[union-attr]
+            assert time.monotonic() < deadline, "uvicorn did not start"
+            time.sleep(0.1)
+        yield address
+    finally:
+        server.send_signal(signal.SIGINT)
+        server.wait(timeout=30)
+        server.stderr.close()  # type: ignore[union-attr]
 
 
 def flush_logs() -> None:

@@ -7,14 +7,12 @@ import re
 import shutil
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
-import httpx
 import pytest
 
-from services import free_port
+from helpers import served_by_uvicorn
 
 ROOT = Path(__file__).resolve().parents[2]
 README = ROOT / "examples" / "todo_app" / "README.md"
@@ -48,7 +46,6 @@ def matches(shown: str, actual: str) -> bool:
 @pytest.fixture
 def served(tmp_path: Path) -> Iterator[str]:
     """``make run``'s commands, on a fresh database and a free port: the port."""
-    port = free_port()
     env = os.environ | {
         "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'todo.db'}",
         "PYTHONPATH": str(ROOT / "examples"),
@@ -56,37 +53,10 @@ def served(tmp_path: Path) -> Iterator[str]:
     }
     migrate = [sys.executable, "-m", "todo_app", "migrate"]
     subprocess.run(migrate, env=env, check=True, capture_output=True, timeout=120)
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "todo_app.main:app",
-            "--app-dir",
-            str(ROOT / "examples"),
-            "--port",
-            str(port),
-            "--no-access-log",
-        ],
-        cwd=tmp_path,  # no .env of the checkout's
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert server.poll() is None, "the app did not start"
-            try:
-                if httpx.get(f"http://127.0.0.1:{port}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                assert time.monotonic() < deadline, "the app did not answer in 30 s"
-                time.sleep(0.05)
-        yield str(port)
-    finally:
-        server.terminate()
-        server.wait(timeout=20)
+    # In tmp_path: no .env of the checkout's.
+    app_dir = ROOT / "examples"
+    with served_by_uvicorn("todo_app.main:app", app_dir=app_dir, env=env, cwd=tmp_path) as address:
+        yield address.rpartition(":")[2]
 
 
 @pytest.mark.skipif(shutil.which("curl") is None, reason="the walkthrough needs curl")

@@ -3,13 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
 import re
-import signal
 import subprocess
 import sys
-import time
-from collections.abc import Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,8 +14,6 @@ import httpx
 import pytest
 
 from services import PrometheusServer
-from services.common import free_port
-from todo_app.migrations import upgrade
 
 ROOT = Path(__file__).resolve().parents[2]
 DASHBOARD = ROOT / "deploy" / "grafana" / "fastapi-kit.json"
@@ -124,63 +119,9 @@ def test_the_picture_has_no_external_reference() -> None:
 
 
 @pytest.fixture
-def example(tmp_path: Path) -> Iterator[str]:
-    """The example app under ``uvicorn --workers 2``, with multiprocess metrics.
-
-    As in ``test_prometheus_scrape.py``, without a metrics token.
-    """
-    database = f"sqlite+aiosqlite:///{tmp_path / 'todo.db'}"
-    upgrade(database)
-    shared = tmp_path / "metrics"
-    shared.mkdir()
-    port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": database,
-        "SECRET_KEY": "dashboard-test-secret-0123456789-abcdef",
-        "PROMETHEUS_MULTIPROC_DIR": str(shared),
-        "RATE_LIMIT_DEFAULT": "100000/minute",
-        "RATE_LIMIT_AUTH": "100000/minute",
-        "LOG_LEVEL": "WARNING",
-    }
-    env.pop("METRICS_TOKEN", None)
-    env.pop("REDIS_URL", None)
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "todo_app.main:app",
-            "--app-dir",
-            str(ROOT / "examples"),
-            "--workers",
-            "2",
-            "--port",
-            str(port),
-            "--no-access-log",
-        ],
-        env=env,
-        cwd=tmp_path,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                if httpx.get(f"http://{base}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert server.poll() is None, server.stderr.read().decode()  # type: ignore[union-attr]
-            assert time.monotonic() < deadline, "uvicorn did not start"
-            time.sleep(0.1)
-        yield base
-    finally:
-        server.send_signal(signal.SIGINT)
-        server.wait(timeout=30)
-        server.stderr.close()  # type: ignore[union-attr]
+def example(served_example: Callable[..., str]) -> str:
+    """The example app under ``uvicorn --workers 2``, its metrics open."""
+    return served_example()
 
 
 def traffic(client: httpx.Client, base: str, todo_id: int) -> None:

@@ -5,10 +5,8 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-import signal
 import subprocess
 import sys
-import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 from typing import Any
@@ -24,7 +22,7 @@ from fastapi_kit.cache import cached
 from fastapi_kit.metrics import Metrics, install_metrics
 from fastapi_kit.ratelimit import limit
 from fastapi_kit.testing import app_client
-from helpers import LogCapture
+from helpers import LogCapture, served_by_uvicorn
 from services.common import free_port
 
 SECRET = "metrics-test-secret-0123456789-abcdef"
@@ -205,60 +203,25 @@ def two_workers(tmp_path: Path) -> Iterator[tuple[str, Path]]:
     """The served app under ``uvicorn --workers 2``, sharing a multiprocess directory."""
     directory = tmp_path / "metrics"
     directory.mkdir()
-    port = free_port()
     env = {
         **os.environ,
         "PROMETHEUS_MULTIPROC_DIR": str(directory),
         "SECRET_KEY": SECRET,
         "RATE_LIMIT_DEFAULT": "100000/minute",
     }
-    server = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "uvicorn",
-            "served_app:app",
-            "--app-dir",
-            str(Path(__file__).parent),
-            "--workers",
-            "2",
-            "--port",
-            str(port),
-            "--no-access-log",
-        ],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base}/healthz").status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            assert server.poll() is None, server.stderr.read().decode()  # type: ignore[union-attr]
-            assert time.monotonic() < deadline, "uvicorn did not start"
-            time.sleep(0.1)
-        yield base, directory
-    finally:
-        server.send_signal(signal.SIGINT)
-        server.wait(timeout=30)
-        server.stderr.close()  # type: ignore[union-attr]
+    app_dir = Path(__file__).parent
+    with served_by_uvicorn("served_app:app", app_dir=app_dir, env=env, workers=2) as address:
+        yield f"http://{address}", directory
 
 
 def test_counts_are_exact_across_two_workers(two_workers: tuple[str, Path]) -> None:
     base, directory = two_workers
-    served_by = set()
     with httpx.Client(base_url=base) as client:
         for n in range(300):
             response = client.get(f"/api/items/{n}", headers={"connection": "close"})
             assert response.status_code == 200
         for _ in range(10):  # whichever worker answers the scrape
             text = client.get("/metrics", headers={"connection": "close"}).text
-            served_by.add(text)
             counts = samples(text, "http_requests_total")
             key = (("method", "GET"), ("route", "/api/items/{item_id}"), ("status", "200"))
             assert counts[key] == 300
