@@ -70,6 +70,7 @@ from fastapi_kit.ratelimit import (
     client_ip,
     default_limit,
     form_field,
+    login_limit,
     user_id,
 )
 
@@ -105,17 +106,7 @@ def _account(name: str) -> str:
         return name.lower()
 
 
-# The budgets of ``login_limit()``, with the account name keyed like the account.
-_LOGIN = Depends(
-    Limit(
-        auth_limits,
-        budgets=[
-            Budget(client_ip, "login-ip"),
-            Budget(form_field("username", normalize=_account), "login-account"),
-        ],
-        on_error="closed",
-    )
-)
+_LOGIN = Depends(login_limit(normalize=_account))  # the account keyed like the account
 _DEFAULT = Depends(default_limit())
 _REGISTER = Depends(Limit(auth_limits, budgets=[Budget(client_ip, "register")], on_error="closed"))
 _MAIL = Depends(

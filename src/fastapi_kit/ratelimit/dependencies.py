@@ -291,7 +291,12 @@ def default_limit(limits: str | AppLimits = default_limits, *, key: KeyFunc = us
     return Limit(limits, budgets=[Budget(key, "default")], default=True)
 
 
-def login_limit(limits: str | AppLimits = auth_limits, *, field: str = "username") -> Limit:
+def login_limit(
+    limits: str | AppLimits = auth_limits,
+    *,
+    field: str = "username",
+    normalize: Callable[[str], str] | None = None,
+) -> Limit:
     """The limit of a login route: one budget per client address, one per account name.
 
     ``dependencies=[Depends(login_limit("10/minute"))]`` on the token route: a client
@@ -301,10 +306,15 @@ def login_limit(limits: str | AppLimits = auth_limits, *, field: str = "username
     Args:
         limits: The limits of each budget; the app's (``RATE_LIMIT_AUTH``) by default.
         field: The form or JSON field holding the account name.
+        normalize: Maps the spellings of one account name to one budget (see
+            ``form_field``); lower case by default.
     """
     return Limit(
         limits,
-        budgets=[Budget(client_ip, "login-ip"), Budget(form_field(field), "login-account")],
+        budgets=[
+            Budget(client_ip, "login-ip"),
+            Budget(form_field(field, normalize=normalize), "login-account"),
+        ],
         on_error="closed",
     )
 
