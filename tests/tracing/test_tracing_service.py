@@ -199,30 +199,54 @@ def test_a_failing_statement_records_its_error(
     assert [e.name for e in statement.events] == ["exception"]
 
 
-def test_postgres_statements_name_their_database_and_server(
+@pytest.mark.postgres
+async def test_postgres_statements_name_their_database_and_server(
+    tracing: Tracing, spans: InMemorySpanExporter, postgres_url: str
+) -> None:
+    from sqlalchemy import make_url, text
+    from sqlalchemy.ext.asyncio import create_async_engine
+
+    engine = create_async_engine(postgres_url)
+    tracing.instrument_sqlalchemy(engine)
+    async with engine.begin() as connection:
+        await connection.execute(text("CREATE TABLE todos (id int, done bool)"))
+        with tracing.tracer.start_as_current_span("request"):
+            await connection.execute(
+                text("  update todos set done = :done where id = :id"), {"done": True, "id": 1}
+            )
+    await engine.dispose()
+    [statement, _request] = spans.get_finished_spans()
+    url = make_url(postgres_url)
+    assert statement.name == f"UPDATE {url.database}"
+    assert statement.attributes == {
+        "db.system.name": "postgresql",
+        "db.namespace": url.database,
+        "server.address": "127.0.0.1",
+        "server.port": url.port,
+        "db.operation.name": "UPDATE",
+        "db.query.text": "  update todos set done = $1 where id = $2",
+    }
+
+
+def test_many_rows_and_statements_without_parameters_are_traced_too(
     tracing: Tracing, spans: InMemorySpanExporter
 ) -> None:
-    from sqlalchemy import create_engine
+    from sqlalchemy import create_engine, text
 
-    from fastapi_kit.tracing.statements import trace_statements
-
-    engine = create_engine("postgresql+asyncpg://kit@db.internal:6543/todo")
-    trace_statements(engine, tracing.tracer)  # the listeners only: no connection made
-    [before] = list(engine.dispatch.before_cursor_execute)
-    context = type("Context", (), {})()
-    with tracing.tracer.start_as_current_span("request"):
-        before(None, None, "  update todos set done = ? where id = ?", None, context, False)
-        span = context._fastapi_kit_span  # type: ignore[attr-defined]
-        span.end()
-    assert span.name == "UPDATE todo"
-    assert span.attributes == {
-        "db.system.name": "postgresql",
-        "db.namespace": "todo",
-        "server.address": "db.internal",
-        "server.port": 6543,
-        "db.operation.name": "UPDATE",
-        "db.query.text": "  update todos set done = ? where id = ?",
-    }
+    engine = create_engine("sqlite://")
+    tracing.instrument_sqlalchemy(engine)
+    with engine.begin() as connection, tracing.tracer.start_as_current_span("job"):
+        connection.exec_driver_sql("CREATE TABLE todos (id INTEGER)")
+        connection.execute(text("INSERT INTO todos VALUES (:id)"), [{"id": 1}, {"id": 2}])
+        count = connection.execute(text("SELECT count(*) FROM todos")).scalar_one()
+    engine.dispose()
+    assert count == 2  # each statement ran once, by the span or by SQLAlchemy
+    assert [span.name for span in spans.get_finished_spans()] == [
+        "CREATE",
+        "INSERT",
+        "SELECT",
+        "job",
+    ]
 
 
 def test_an_exception_logged_inside_a_span_is_recorded_on_it(
