@@ -16,6 +16,7 @@ import pytest
 
 from helpers import client_for, flush_logs
 from services.binaries import skip_or_fail
+from services.common import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 QUICKSTART = ROOT / "examples" / "quickstart" / "app.py"
@@ -519,6 +520,21 @@ async def test_metrics_example(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) 
     assert 'fastapi_kit_db_pool_connections{state="idle"}' in text
 
 
+async def test_metrics_hooks_example(monkeypatch: pytest.MonkeyPatch) -> None:
+    from fastapi_kit.cache import CacheError
+    from fastapi_kit.mail import MailMessage
+
+    monkeypatch.setenv("REDIS_URL", f"redis://127.0.0.1:{free_port()}")  # nothing listens
+    module = load(ROOT / "docs/examples/metrics_hooks.py")
+    with pytest.raises(CacheError):
+        await module.cache.get("book:7")
+    await module.redis.aclose()
+    await module.mail.send(MailMessage(to="ada@example.com", subject="Hi", text="Hello"))
+    text = module.metrics.exposition()[0].decode()
+    assert 'fastapi_kit_redis_errors_total{block="cache"} 1.0' in text
+    assert "fastapi_kit_mail_queue_depth 1.0" in text  # its lifespan not entered: it waits
+
+
 def test_the_alert_rules_and_scrape_config_are_valid_for_prometheus(tmp_path: Path) -> None:
     promtool = shutil.which("promtool")
     if promtool is None:
@@ -530,6 +546,17 @@ def test_the_alert_rules_and_scrape_config_are_valid_for_prometheus(tmp_path: Pa
         check=False,
     )
     assert rules.returncode == 0, rules.stdout + rules.stderr
+    # They fire on the series of an outage (Redis down, 5xx, a mail backlog), not before.
+    shutil.copy(ROOT / "deploy/prometheus/alerts.yml", tmp_path / "alerts.yml")
+    shutil.copy(ROOT / "tests/metrics/alerts_test.yml", tmp_path / "alerts_test.yml")
+    fired = subprocess.run(
+        [promtool, "test", "rules", "alerts_test.yml"],
+        capture_output=True,
+        text=True,
+        check=False,
+        cwd=tmp_path,
+    )
+    assert fired.returncode == 0, fired.stdout + fired.stderr
     # The scrape config with its token file where it says, and its rules beside it.
     config = (ROOT / "deploy/prometheus/prometheus.yml").read_text()
     token = tmp_path / "metrics-token"
@@ -537,7 +564,6 @@ def test_the_alert_rules_and_scrape_config_are_valid_for_prometheus(tmp_path: Pa
     (tmp_path / "prometheus.yml").write_text(
         config.replace("/etc/prometheus/metrics-token", str(token))
     )
-    shutil.copy(ROOT / "deploy/prometheus/alerts.yml", tmp_path / "alerts.yml")
     checked = subprocess.run(
         [promtool, "check", "config", str(tmp_path / "prometheus.yml")],
         capture_output=True,

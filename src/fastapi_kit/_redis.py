@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from fastapi_kit._extras import optional_extra
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from pydantic import SecretStr
     from redis.asyncio import Redis
 
-__all__ = ("create_redis",)
+__all__ = ("FailureHook", "create_redis")
+
+#: Called with the error each time a block's Redis call fails (after its retry):
+#: [`Metrics.redis_failure`][fastapi_kit.metrics.Metrics.redis_failure] counts them.
+FailureHook: TypeAlias = "Callable[[BaseException], object]"
 
 
 def create_redis(url: str | SecretStr, **options: Any) -> Redis:

@@ -176,7 +176,7 @@ class Kit:
             if self.redis is not None:
                 from fastapi_kit.cache.redis import RedisCache  # optional extra
 
-                backend = RedisCache(self.redis)
+                backend = RedisCache(self.redis, on_failure=self._redis_failure("cache"))
             else:
                 backend = MemoryCache(
                     max_entries=max_entries, max_bytes=self.settings.cache_max_bytes
@@ -200,7 +200,11 @@ class Kit:
             if self.settings.smtp_url is not None:
                 from fastapi_kit.mail.smtp import SMTPMailSender  # optional extra
 
-                sender = SMTPMailSender(self.settings.smtp_url, mail_from=self.settings.mail_from)
+                sender = SMTPMailSender(
+                    self.settings.smtp_url,
+                    mail_from=self.settings.mail_from,
+                    on_queue_change=None if self.metrics is None else self.metrics.mail_queue.set,
+                )
             else:
                 sender = NullMailSender()
         self.mail = sender
@@ -290,7 +294,9 @@ class Kit:
             "auth_limits": settings.rate_limit_auth,
         }
         if self.redis is not None:
-            self.rate_limiter = RateLimiter.from_redis(self.redis, **options)
+            self.rate_limiter = RateLimiter.from_redis(
+                self.redis, on_failure=self._redis_failure("rate_limit"), **options
+            )
         else:
             self.rate_limiter = RateLimiter(**options)
         return self.rate_limiter
@@ -336,7 +342,9 @@ class Kit:
                     RedisRevocationStore,
                 )
 
-                revocation = RedisRevocationStore(self.redis)
+                revocation = RedisRevocationStore(
+                    self.redis, on_failure=self._redis_failure("revocation")
+                )
             else:
                 revocation = MemoryRevocationStore()
         self.auth = Auth(
@@ -442,6 +450,10 @@ class Kit:
             self._lifespan_hooks.insert(0, self.tracing.lifespan)
         self._wrap_lifespan(app)
         return app
+
+    def _redis_failure(self, block: str) -> Callable[[BaseException], None] | None:
+        """The hook that counts ``block``'s Redis failures, when metrics are on."""
+        return None if self.metrics is None else self.metrics.redis_failure(block)
 
     async def _ping_redis(self) -> None:
         assert self.redis is not None  # noqa: S101  # registered only with a client

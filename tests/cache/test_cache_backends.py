@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 
 import pytest
+from redis.exceptions import RedisError
 
 from fastapi_kit.cache import CacheError, MemoryCache
 from fastapi_kit.cache.redis import RedisCache
@@ -221,7 +222,8 @@ async def test_redis_errors_become_cache_errors(redis_server: RedisServer, redis
     from fastapi_kit._redis import create_redis
 
     client = create_redis(redis_url)
-    cache = RedisCache(client)
+    failures: list[BaseException] = []
+    cache = RedisCache(client, on_failure=failures.append)
     try:
         redis_server.stop()
         for call in (
@@ -235,6 +237,8 @@ async def test_redis_errors_become_cache_errors(redis_server: RedisServer, redis
         ):
             with pytest.raises(CacheError):
                 await call
+        assert len(failures) == 7  # each failed call told the hook
+        assert all(isinstance(error, RedisError | OSError) for error in failures)
         redis_server.start()
         assert await cache.set("k", b"v", 5)  # reconnects by itself
     finally:

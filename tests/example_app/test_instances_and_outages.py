@@ -6,6 +6,7 @@ from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 from todo_app_helpers import bearer, log_in, new_user, register
 
 from conftest import Backends
@@ -90,6 +91,15 @@ async def test_redis_outage_gives_503s_not_500s_and_recovers(
             assert ready.json()["checks"]["redis"] in {"error", "timeout"}
         finally:
             redis_server.start()
+        scraped = (await client.get(f"{root}/metrics")).text
+        errors = {
+            sample.labels["block"]: sample.value
+            for family in text_string_to_metric_families(scraped)
+            for sample in family.samples
+            if sample.name == "fastapi_kit_redis_errors_total"
+        }
+        # What an alert on Redis errors sees: the checks that failed, by block.
+        assert {block for block, count in errors.items() if count} == {"revocation", "rate_limit"}
         assert (await client.get(f"{root}/readyz")).status_code == 200
         assert (await client.get("/users/me", headers=auth)).status_code == 200
         assert (

@@ -312,6 +312,28 @@ async def test_with_smtp_url_the_kit_delivers_from_mail_from() -> None:
         assert [m["From"] for m in inbox.received] == ["app@example.com"]
 
 
+async def test_the_kits_metrics_show_the_mails_waiting() -> None:
+    inbox = Inbox()
+    inbox.release.clear()  # the server holds the first delivery: the rest wait
+    with smtp_server(inbox) as port:
+        kit = Kit(KitSettings(smtp_url=f"smtp://127.0.0.1:{port}"))  # type: ignore[arg-type]
+        mail = kit.use_mail()
+        async with app_client(kit.install(FastAPI(), logging=False)) as client:
+
+            async def depth() -> str:
+                scraped = (await client.get("/metrics")).text
+                [line] = [x for x in scraped.splitlines() if x.startswith("fastapi_kit_mail_queue")]
+                return line
+
+            for _ in range(3):
+                await mail.send(MESSAGE)
+            await until(lambda: inbox.attempts == 1)  # one is being delivered
+            assert await depth() == "fastapi_kit_mail_queue_depth 2.0"
+            inbox.release.set()
+            await until(lambda: len(inbox.received) == 3)
+            assert await depth() == "fastapi_kit_mail_queue_depth 0.0"
+
+
 async def test_the_kit_takes_another_sender() -> None:
     kit = Kit(KitSettings())
     memory = MemoryMailSender()

@@ -85,10 +85,13 @@ async def test_redis_down_fails_open_or_closed_then_limits_again(
         closed = await client.get("/closed")
         redis_server.start()
         back = [(await client.get("/ip")).status_code for _ in range(4)]
+        scraped = (await client.get("/metrics")).text
     for response in opened:
         assert response.status_code == 200  # fail-open: served, unlimited, no headers
         assert "x-ratelimit-limit" not in response.headers
     assert limiter.failures == 4
+    # Every failed check is a Redis error to monitor, whether it failed open or closed.
+    assert 'fastapi_kit_redis_errors_total{block="rate_limit"} 5.0' in scraped
     assert len(logs.named("rate_limit_unavailable")) == 4
     assert closed.status_code == 503
     assert closed.headers["content-type"] == "application/problem+json"

@@ -17,6 +17,8 @@ if TYPE_CHECKING:
 
     from redis.asyncio import Redis
 
+    from fastapi_kit._redis import FailureHook
+
 __all__ = ("RedisCache",)
 
 # KEYS = value key, then (tag set, generation) pairs; ARGV = value, ttl ms, tag count,
@@ -76,11 +78,16 @@ class RedisCache:
     Args:
         redis: An async client (``fastapi_kit`` makes one from ``REDIS_URL``).
         namespace: Prefix of every key.
+        on_failure: Called with the error of each call that fails (before it is
+            raised as a ``CacheError``): ``metrics.redis_failure("cache")``.
     """
 
-    def __init__(self, redis: Redis, *, namespace: str = "kit:cache") -> None:
+    def __init__(
+        self, redis: Redis, *, namespace: str = "kit:cache", on_failure: FailureHook | None = None
+    ) -> None:
         self.redis = redis
         self.namespace = namespace
+        self.on_failure = on_failure
         self._set = redis.register_script(_SET)
         self._invalidate = redis.register_script(_INVALIDATE)
         self._unlock = redis.register_script(_UNLOCK)
@@ -98,7 +105,12 @@ class RedisCache:
         try:
             return await awaitable
         except (RedisError, OSError) as exc:
-            raise CacheError(str(exc)) from exc
+            raise self._failed(exc) from exc
+
+    def _failed(self, error: Exception) -> CacheError:
+        if self.on_failure is not None:
+            self.on_failure(error)
+        return CacheError(str(error))
 
     async def get(self, key: str) -> bytes | None:
         """Return the value under ``key``, or ``None``."""
@@ -188,7 +200,7 @@ class RedisCache:
                 if batch:
                     await self.redis.unlink(*batch)
         except (RedisError, OSError) as exc:
-            raise CacheError(str(exc)) from exc
+            raise self._failed(exc) from exc
 
     async def ping(self) -> None:
         """Raise when Redis does not answer."""

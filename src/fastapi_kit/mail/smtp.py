@@ -24,7 +24,7 @@ with optional_extra("mail"):
 
 if TYPE_CHECKING:
     import ssl
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncIterator, Callable
 
     from fastapi_kit.mail.base import MailMessage
 
@@ -129,6 +129,8 @@ class SMTPMailSender:
         drain_timeout: Seconds shutdown waits for the queue to empty.
         tls_context: The TLS settings (trusted certificates...); the system's
             defaults when omitted.
+        on_queue_change: Called with the queue's depth each time it changes:
+            ``metrics.mail_queue.set`` (``kit.use_mail`` wires it).
     """
 
     def __init__(
@@ -141,6 +143,7 @@ class SMTPMailSender:
         backoff: float = 1.0,
         drain_timeout: float = 10.0,
         tls_context: ssl.SSLContext | None = None,
+        on_queue_change: Callable[[int], object] | None = None,
     ) -> None:
         if attempts < 1 or queue_size < 1:
             msg = "attempts and queue_size must be at least 1"
@@ -151,6 +154,7 @@ class SMTPMailSender:
         self.backoff = backoff
         self.drain_timeout = drain_timeout
         self.tls_context = tls_context
+        self.on_queue_change = on_queue_change
         self._queue: asyncio.Queue[MailMessage] = asyncio.Queue(maxsize=queue_size)
         self._logger = structlog.get_logger("fastapi_kit.mail")
 
@@ -167,6 +171,8 @@ class SMTPMailSender:
             self._logger.warning(
                 "mail_queue_full", domain=_domain(message.to), queue_size=self._queue.maxsize
             )
+        else:
+            self._queue_changed()
 
     @asynccontextmanager
     async def lifespan(self, _app: object = None) -> AsyncIterator[None]:
@@ -186,10 +192,15 @@ class SMTPMailSender:
     async def _work(self) -> None:
         while True:
             message = await self._queue.get()
+            self._queue_changed()
             try:
                 await self._deliver(message)
             finally:
                 self._queue.task_done()
+
+    def _queue_changed(self) -> None:
+        if self.on_queue_change is not None:
+            self.on_queue_change(self._queue.qsize())
 
     async def _deliver(self, message: MailMessage) -> None:
         email = self._email(message)

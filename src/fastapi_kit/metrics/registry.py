@@ -22,7 +22,7 @@ from prometheus_client import (
 from fastapi_kit.context import published
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncIterator
+    from collections.abc import AsyncIterator, Callable
 
     from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -45,7 +45,10 @@ class Metrics:
     ``http_requests_in_progress{method}``. The kit's own:
     ``fastapi_kit_cache_requests_total{result}``, ``fastapi_kit_rate_limited_total``,
     ``fastapi_kit_auth_failures_total{code}``,
-    ``fastapi_kit_db_pool_connections{state}``.
+    ``fastapi_kit_db_pool_connections{state}``,
+    ``fastapi_kit_redis_errors_total{block}`` (through the blocks' ``on_failure``:
+    [`redis_failure`][fastapi_kit.metrics.Metrics.redis_failure]),
+    ``fastapi_kit_mail_queue_depth`` (through ``SMTPMailSender``'s ``on_queue_change``).
 
     With ``PROMETHEUS_MULTIPROC_DIR`` set (before the app's processes start, and
     emptied before each start of the service), every worker of ``uvicorn --workers N``
@@ -117,6 +120,18 @@ class Metrics:
             multiprocess_mode="livesum",
             registry=registry,
         )
+        self.redis_errors = Counter(
+            "fastapi_kit_redis_errors",
+            "Redis calls that failed (after their retry), by the block that made them.",
+            ["block"],
+            registry=registry,
+        )
+        self.mail_queue = Gauge(
+            "fastapi_kit_mail_queue_depth",
+            "Mails waiting for delivery.",
+            multiprocess_mode="livesum",
+            registry=registry,
+        )
         self._logger = structlog.get_logger("fastapi_kit.metrics")
 
     def exposition(self) -> tuple[bytes, str]:
@@ -155,6 +170,20 @@ class Metrics:
         event.listen(pool, "checkout", lambda *_: moved(taken=1))
         event.listen(pool, "checkin", lambda *_: moved(taken=-1))
         moved()
+
+    def redis_failure(self, block: str) -> Callable[[BaseException], None]:
+        """A block's ``on_failure`` hook: counts its failed Redis calls under ``block``.
+
+        For example ``RedisCache(redis, on_failure=metrics.redis_failure("cache"))``;
+        ``Kit`` wires its cache (``cache``), rate limiter (``rate_limit``) and
+        revocation store (``revocation``) this way.
+        """
+        counter = self.redis_errors.labels(block)
+
+        def count(_error: BaseException) -> None:
+            counter.inc()
+
+        return count
 
     def clean_dead_workers(self) -> None:
         """Remove the live gauge files of processes that no longer run.

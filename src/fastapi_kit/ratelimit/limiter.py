@@ -24,6 +24,8 @@ if TYPE_CHECKING:
     from limits.aio.storage import Storage
     from redis.asyncio import Redis
 
+    from fastapi_kit._redis import FailureHook
+
 __all__ = ("FailurePolicy", "Hit", "RateLimiter", "WindowState")
 
 #: What a limit does when its counters cannot be reached: let the request through
@@ -110,6 +112,8 @@ class RateLimiter:
             argument) applies: routers can be made before the settings are read.
         auth_limits: The app's limits on logins and registrations, which
             ``login_limit()`` and ``limit(auth_limits, ...)`` apply.
+        on_failure: Called with the error each time the storage fails, whatever
+            the policy: ``metrics.redis_failure("rate_limit")``.
 
     Raises:
         ValueError: ``ipv6_prefix`` is out of range, or a limit is not valid notation.
@@ -123,6 +127,7 @@ class RateLimiter:
         ipv6_prefix: int = DEFAULT_IPV6_PREFIX,
         default_limits: str = DEFAULT_LIMITS,
         auth_limits: str = DEFAULT_AUTH_LIMITS,
+        on_failure: FailureHook | None = None,
     ) -> None:
         if not 1 <= ipv6_prefix <= 128:  # the bits of an IPv6 address
             msg = "ipv6_prefix must be between 1 and 128"
@@ -140,6 +145,7 @@ class RateLimiter:
         self.ipv6_prefix = ipv6_prefix
         #: Checks let through because the storage failed (fail-open), since start.
         self.failures = 0
+        self.on_failure = on_failure
         self._pipeline = _pipeline_for(self.storage)
         #: Set by ``RateLimitHeadersMiddleware`` when the app's middleware stack is built.
         self.middleware_installed = False
@@ -155,6 +161,7 @@ class RateLimiter:
         ipv6_prefix: int = DEFAULT_IPV6_PREFIX,
         default_limits: str = DEFAULT_LIMITS,
         auth_limits: str = DEFAULT_AUTH_LIMITS,
+        on_failure: FailureHook | None = None,
     ) -> RateLimiter:
         """Keep the counters in Redis, on ``redis``'s connection pool.
 
@@ -165,6 +172,7 @@ class RateLimiter:
             ipv6_prefix: See the class.
             default_limits: See the class.
             auth_limits: See the class.
+            on_failure: See the class.
         """
         from fastapi_kit.ratelimit.redis import redis_storage  # optional extra
 
@@ -174,6 +182,7 @@ class RateLimiter:
             ipv6_prefix=ipv6_prefix,
             default_limits=default_limits,
             auth_limits=auth_limits,
+            on_failure=on_failure,
         )
 
     async def hit(self, hits: Sequence[Hit]) -> list[WindowState]:
@@ -205,6 +214,8 @@ class RateLimiter:
         Raises:
             ServiceUnavailable: The policy is ``"closed"``.
         """
+        if self.on_failure is not None:
+            self.on_failure(error)
         if (policy or self.on_error) == "closed":
             raise ServiceUnavailable("Rate limiting is unavailable; try again shortly.") from error
         self.failures += 1

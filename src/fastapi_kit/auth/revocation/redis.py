@@ -18,6 +18,7 @@ with optional_extra("redis"):
 if TYPE_CHECKING:
     from redis.asyncio import Redis
 
+    from fastapi_kit._redis import FailureHook
     from fastapi_kit.auth.tokens import TokenClaims
 
 __all__ = ("RedisRevocationStore",)
@@ -38,11 +39,16 @@ class RedisRevocationStore:
     Args:
         redis: An async client (``fastapi_kit`` makes one from ``REDIS_URL``).
         prefix: Namespace of the keys.
+        on_failure: Called with the error of each call that fails (before it is
+            raised as a ``RevocationStoreError``): ``metrics.redis_failure("revocation")``.
     """
 
-    def __init__(self, redis: Redis, *, prefix: str = "kit:auth") -> None:
+    def __init__(
+        self, redis: Redis, *, prefix: str = "kit:auth", on_failure: FailureHook | None = None
+    ) -> None:
         self.redis = redis
         self.prefix = prefix
+        self.on_failure = on_failure
 
     async def revoke_token(self, token_id: str, until: float) -> None:
         """Refuse the token ``token_id`` from now on."""
@@ -64,7 +70,7 @@ class RedisRevocationStore:
         try:
             await self.redis.eval(script, 1, key, repr(before), _ttl_ms(until))
         except (RedisError, OSError) as exc:
-            raise RevocationStoreError(str(exc)) from exc
+            raise self._failed(exc) from exc
 
     async def is_revoked(self, claims: TokenClaims) -> bool:
         """Whether the token, its family or its subject was revoked (one ``MGET``)."""
@@ -75,7 +81,7 @@ class RedisRevocationStore:
                 f"{self.prefix}:sub:{claims.subject}",
             )
         except (RedisError, OSError) as exc:
-            raise RevocationStoreError(str(exc)) from exc
+            raise self._failed(exc) from exc
         return (
             token is not None
             or family is not None
@@ -89,7 +95,7 @@ class RedisRevocationStore:
                 f"{self.prefix}:used:{token_id}", b"1", nx=True, px=_ttl_ms(until)
             )
         except (RedisError, OSError) as exc:
-            raise RevocationStoreError(str(exc)) from exc
+            raise self._failed(exc) from exc
         return bool(first)
 
     async def now(self) -> float:
@@ -97,7 +103,7 @@ class RedisRevocationStore:
         try:
             seconds, microseconds = await self.redis.time()
         except (RedisError, OSError) as exc:
-            raise RevocationStoreError(str(exc)) from exc
+            raise self._failed(exc) from exc
         return seconds + microseconds / 1_000_000
 
     async def ping(self) -> None:
@@ -108,4 +114,9 @@ class RedisRevocationStore:
         try:
             await self.redis.set(key, value, px=_ttl_ms(until))
         except (RedisError, OSError) as exc:
-            raise RevocationStoreError(str(exc)) from exc
+            raise self._failed(exc) from exc
+
+    def _failed(self, error: Exception) -> RevocationStoreError:
+        if self.on_failure is not None:
+            self.on_failure(error)
+        return RevocationStoreError(str(error))
