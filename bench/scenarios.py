@@ -219,12 +219,13 @@ def example_contender(
     path: str,
     script: str | None = None,
     env: Mapping[str, str] | None = None,
+    app: str = "todo_example:app",
 ) -> Contender:
     """Return a contender of the example todo service (``bench/apps/todo_example.py``)."""
     return Contender(
         key=key,
         label=label,
-        app="todo_example:app",
+        app=app,
         path=path,
         env={"PYTHONPATH": str(REPO_DIR / "examples"), **(env or {})},
         token_path="/bench-token",
@@ -311,6 +312,17 @@ SCENARIOS: tuple[Scenario, ...] = (
                 "metrics, and every request traced (OTLP/HTTP export)",
                 "/api/v1/todos/1",
                 env={"BENCH_TRACING": "otlp"},
+            ),
+            example_contender(
+                "read-one-plain-otel",
+                "metrics, and OpenTelemetry's FastAPI + SQLAlchemy instrumentations "
+                "instead, sampled at 10 % (OTLP/HTTP export)",
+                "/api/v1/todos/1",
+                env={
+                    "OTEL_TRACES_SAMPLER": "parentbased_traceidratio",
+                    "OTEL_TRACES_SAMPLER_ARG": "0.1",
+                },
+                app="todo_plain_otel:app",
             ),
         ),
     ),

@@ -164,3 +164,39 @@ def test_the_example_app_contender_starts_with_its_data() -> None:
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "20"
+
+
+def test_the_plain_opentelemetry_contender_traces_requests_and_statements() -> None:
+    # The comparison measures OpenTelemetry's own instrumentations at work: a server
+    # span from the FastAPI one, statement spans from the SQLAlchemy one.
+    code = """
+import todo_plain_otel  # first, as uvicorn imports it: before the kit's modules
+
+import asyncio
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from fastapi_kit.testing import app_client
+
+spans = InMemorySpanExporter()
+todo_plain_otel.provider.add_span_processor(SimpleSpanProcessor(spans))
+
+async def main():
+    async with app_client(todo_plain_otel.app) as client:
+        token = (await client.get("/bench-token")).text
+        todo = await client.get("/api/v1/todos/1", headers={"Authorization": f"Bearer {token}"})
+        assert todo.status_code == 200, todo.text
+
+asyncio.run(main())
+names = {span.name for span in spans.get_finished_spans()}
+print("GET /api/v1/todos/{todo_id}" in names, any(n.startswith("SELECT") for n in names))
+"""
+    paths = f"{ROOT / 'examples'}:{ROOT / 'bench' / 'apps'}"
+    result = subprocess.run(
+        [sys.executable, "-c", code],
+        env={**os.environ, "PYTHONPATH": paths, "OTEL_TRACES_SAMPLER": "always_on"},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split()[-2:] == ["True", "True"]

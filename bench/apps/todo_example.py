@@ -7,17 +7,14 @@ user. The default rate limit is raised out of reach (it is still checked).
 
 from __future__ import annotations
 
-import atexit
 import os
-import socket
 import sqlite3
-import subprocess
-import sys
 import tempfile
 import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
+import otlp_sink
 from fastapi.responses import PlainTextResponse
 from pydantic import SecretStr
 
@@ -28,12 +25,6 @@ from todo_app.migrations import upgrade
 from todo_app.settings import Settings
 
 DATABASE = Path(tempfile.mkdtemp(prefix="kit-bench-todo-")) / "todo.db"
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 def prepare() -> None:
@@ -73,15 +64,9 @@ if failures:
     raise failures[0]
 
 if os.environ.get("BENCH_TRACING") == "otlp":
-    # Tracing on, exporting over OTLP/HTTP to a sink in another process (it answers
-    # 200 and drops the spans): the app pays what it pays with a real collector.
-    _sink_port = _free_port()
-    _sink = subprocess.Popen(
-        [sys.executable, str(Path(__file__).with_name("otlp_sink.py")), str(_sink_port)]
-    )
-    atexit.register(_sink.terminate)
+    # The kit's tracing on, exporting over OTLP/HTTP to a sink in another process.
     os.environ["OTEL_TRACES_EXPORTER"] = "otlp"
-    os.environ["OTEL_EXPORTER_OTLP_ENDPOINT"] = f"http://127.0.0.1:{_sink_port}"
+    os.environ["OTEL_EXPORTER_OTLP_ENDPOINT"] = otlp_sink.start()
     os.environ.setdefault("OTEL_SERVICE_NAME", "todo-bench")
 
 settings = Settings(
