@@ -5,6 +5,7 @@ import os
 
 from redis.asyncio import Redis
 
+from fastapi_kit.auth.revocation.redis import RedisRevocationStore
 from fastapi_kit.cache.redis import RedisCache
 from fastapi_kit.mail import SMTPMailSender
 from fastapi_kit.metrics import Metrics
@@ -14,5 +15,6 @@ metrics = Metrics()
 redis = Redis.from_url(os.environ.get("REDIS_URL", "redis://localhost:6379"))
 cache = RedisCache(redis, on_failure=metrics.redis_failure("cache"))
 limiter = RateLimiter.from_redis(redis, on_failure=metrics.redis_failure("rate_limit"))
+revocation = RedisRevocationStore(redis, on_failure=metrics.redis_failure("revocation"))
 mail = SMTPMailSender("smtp://localhost:1025", on_queue_change=metrics.mail_queue.set)
 # --8<-- [end:hooks]

@@ -231,22 +231,52 @@ async def test_postgres_statements_name_their_database_and_server(
 def test_many_rows_and_statements_without_parameters_are_traced_too(
     tracing: Tracing, spans: InMemorySpanExporter
 ) -> None:
-    from sqlalchemy import create_engine, text
+    from sqlalchemy import Column, Integer, MetaData, Table, create_engine, text
+    from sqlalchemy.exc import IntegrityError
 
     engine = create_engine("sqlite://")
     tracing.instrument_sqlalchemy(engine)
+    todos = Table("todos", MetaData(), Column("id", Integer, primary_key=True))
     with engine.begin() as connection, tracing.tracer.start_as_current_span("job"):
-        connection.exec_driver_sql("CREATE TABLE todos (id INTEGER)")
+        connection.exec_driver_sql("CREATE TABLE todos (id INTEGER PRIMARY KEY)")
         connection.execute(text("INSERT INTO todos VALUES (:id)"), [{"id": 1}, {"id": 2}])
+        # insertmanyvalues: one statement for the batch, ids returned.
+        returned = connection.execute(
+            todos.insert().returning(todos.c.id), [{"id": 3}, {"id": 4}, {"id": 5}]
+        ).scalars()
+        assert sorted(returned) == [3, 4, 5]
+        with pytest.raises(IntegrityError):  # wrapped by SQLAlchemy as without tracing
+            connection.execute(todos.insert(), {"id": 1})
         count = connection.execute(text("SELECT count(*) FROM todos")).scalar_one()
     engine.dispose()
-    assert count == 2  # each statement ran once, by the span or by SQLAlchemy
-    assert [span.name for span in spans.get_finished_spans()] == [
-        "CREATE",
-        "INSERT",
-        "SELECT",
-        "job",
-    ]
+    assert count == 5  # each statement ran once, by the span or by SQLAlchemy
+    names = [span.name for span in spans.get_finished_spans()]
+    assert names == ["CREATE", "INSERT", "INSERT", "INSERT", "SELECT", "job"]
+    failed = spans.get_finished_spans()[3]
+    assert failed.status.status_code is StatusCode.ERROR
+
+
+def test_a_do_execute_listener_of_your_own_still_runs_inside_a_span(
+    tracing: Tracing, spans: InMemorySpanExporter
+) -> None:
+    from sqlalchemy import create_engine, event, text
+
+    engine = create_engine("sqlite://")
+    tracing.instrument_sqlalchemy(engine)
+    tracing.instrument_sqlalchemy(engine.execution_options(isolation_level="AUTOCOMMIT"))
+    seen: list[str] = []
+
+    def own(cursor: Any, statement: str, parameters: Any, context: Any) -> bool:
+        seen.append(statement)
+        cursor.execute(statement, parameters)
+        return True  # it ran the statement: nobody else may
+
+    event.listen(engine, "do_execute", own)
+    with engine.connect() as connection, tracing.tracer.start_as_current_span("job"):
+        assert connection.execute(text("SELECT :n"), {"n": 7}).scalar_one() == 7
+    engine.dispose()
+    assert seen == ["SELECT ?"]
+    assert [span.name for span in spans.get_finished_spans()] == ["SELECT", "job"]  # once
 
 
 def test_an_exception_logged_inside_a_span_is_recorded_on_it(

@@ -203,5 +203,8 @@ class RedisCache:
             raise self._failed(exc) from exc
 
     async def ping(self) -> None:
-        """Raise when Redis does not answer."""
-        await self._call(self.redis.ping())
+        """Raise ``CacheError`` when Redis does not answer (a probe: not counted as a failure)."""
+        try:
+            await self.redis.ping()
+        except (RedisError, OSError) as exc:
+            raise CacheError(str(exc)) from exc

@@ -44,6 +44,9 @@ def trace_statements(engine: Engine, tracer: Tracer) -> None:
     ``server.address`` and ``server.port``. A failing statement records its exception.
     The span covers the driver's ``execute`` (what the database took), not the
     compilation before it or the fetching of rows after it.
+
+    The listeners sit on the engine's dialect, which the engines made from it with
+    ``execution_options()`` share: they are traced too. Trace an engine once.
     """
     url = engine.url
     backend = url.get_backend_name()
@@ -57,7 +60,9 @@ def trace_statements(engine: Engine, tracer: Tracer) -> None:
             static["server.port"] = url.port
     dialect = engine.dialect
 
-    def traced(run: Callable[..., object], cursor: object, statement: str, *rest: object) -> bool:
+    def traced(
+        name: str, run: Callable[..., object], cursor: object, statement: str, *rest: object
+    ) -> bool:
         """Run the statement in a span, and say so; outside a recording span, don't."""
         if not trace.get_current_span().is_recording():
             return False  # an unsampled request, or none: SQLAlchemy runs it
@@ -68,7 +73,10 @@ def trace_statements(engine: Engine, tracer: Tracer) -> None:
             attributes={**static, "db.operation.name": operation, "db.query.text": statement},
         )
         try:
-            run(cursor, statement, *rest)
+            # The listeners after this one still get their turn: one of them may run
+            # the statement itself (returning True), as SQLAlchemy would have let it.
+            if not any(listener(cursor, statement, *rest) for listener in _after(name)):
+                run(cursor, statement, *rest)
         except BaseException as exc:
             span.record_exception(exc)
             span.set_attribute("error.type", type(exc).__qualname__)
@@ -79,14 +87,27 @@ def trace_statements(engine: Engine, tracer: Tracer) -> None:
         return True  # executed: SQLAlchemy must not run it again
 
     def execute(cursor: object, statement: str, parameters: object, context: object) -> bool:
-        return traced(dialect.do_execute, cursor, statement, parameters, context)
+        return traced("do_execute", dialect.do_execute, cursor, statement, parameters, context)
 
     def executemany(cursor: object, statement: str, parameters: object, context: object) -> bool:
-        return traced(dialect.do_executemany, cursor, statement, parameters, context)
+        return traced(
+            "do_executemany", dialect.do_executemany, cursor, statement, parameters, context
+        )
 
     def execute_no_params(cursor: object, statement: str, context: object) -> bool:
-        return traced(dialect.do_execute_no_params, cursor, statement, context)
+        return traced(
+            "do_execute_no_params", dialect.do_execute_no_params, cursor, statement, context
+        )
 
-    event.listen(engine, "do_execute", execute)
-    event.listen(engine, "do_executemany", executemany)
-    event.listen(engine, "do_execute_no_params", execute_no_params)
+    listeners: dict[str, Callable[..., bool]] = {
+        "do_execute": execute,
+        "do_executemany": executemany,
+        "do_execute_no_params": execute_no_params,
+    }
+
+    def _after(name: str) -> list[Callable[..., object]]:
+        registered = list(getattr(dialect.dispatch, name))
+        return registered[registered.index(listeners[name]) + 1 :]
+
+    for name, listener in listeners.items():
+        event.listen(engine, name, listener)
