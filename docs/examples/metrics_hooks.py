@@ -13,8 +13,9 @@ from fastapi_kit.ratelimit import RateLimiter
 
 metrics = Metrics()
 redis = Redis.from_url(os.environ.get("REDIS_URL", "redis://localhost:6379"))
-cache = RedisCache(redis, on_failure=metrics.redis_failure("cache"))
-limiter = RateLimiter.from_redis(redis, on_failure=metrics.redis_failure("rate_limit"))
-revocation = RedisRevocationStore(redis, on_failure=metrics.redis_failure("revocation"))
-mail = SMTPMailSender("smtp://localhost:1025", on_queue_change=metrics.mail_queue.set)
+counted = metrics.redis_failure  # counted("cache"): the cache's hook
+cache = RedisCache(redis, on_failure=counted("cache"))
+limiter = RateLimiter.from_redis(redis, on_failure=counted("rate_limit"))
+revocation = RedisRevocationStore(redis, on_failure=counted("revocation"))
+mail = SMTPMailSender("smtp://localhost", on_queue_change=metrics.mail_queue.set)
 # --8<-- [end:hooks]

@@ -238,7 +238,9 @@ def test_many_rows_and_statements_without_parameters_are_traced_too(
     tracing.instrument_sqlalchemy(engine)
     todos = Table("todos", MetaData(), Column("id", Integer, primary_key=True))
     with engine.begin() as connection, tracing.tracer.start_as_current_span("job"):
-        connection.exec_driver_sql("CREATE TABLE todos (id INTEGER PRIMARY KEY)")
+        connection.execution_options(no_parameters=True).exec_driver_sql(
+            "CREATE TABLE todos (id INTEGER PRIMARY KEY)"  # cursor.execute(statement) alone
+        )
         connection.execute(text("INSERT INTO todos VALUES (:id)"), [{"id": 1}, {"id": 2}])
         # insertmanyvalues: one statement for the batch, ids returned.
         returned = connection.execute(
