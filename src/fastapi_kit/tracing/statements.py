@@ -60,10 +60,11 @@ def trace_statements(engine: Engine, tracer: Tracer) -> None:
             static["server.port"] = url.port
     dialect = engine.dialect
 
-    def traced(
-        name: str, run: Callable[..., object], cursor: object, statement: str, *rest: object
-    ) -> bool:
-        """Run the statement in a span, and say so; outside a recording span, don't."""
+    def traced(name: str, cursor: object, statement: str, *rest: object) -> bool:
+        """Run the statement in a span, and say so; outside a recording span, don't.
+
+        ``name`` is the event, and the dialect's method that runs the statement.
+        """
         if not trace.get_current_span().is_recording():
             return False  # an unsampled request, or none: SQLAlchemy runs it
         operation = statement.lstrip().split(None, 1)[0].upper() if statement.strip() else "SQL"
@@ -75,8 +76,8 @@ def trace_statements(engine: Engine, tracer: Tracer) -> None:
         try:
             # The listeners after this one still get their turn: one of them may run
             # the statement itself (returning True), as SQLAlchemy would have let it.
-            if not any(listener(cursor, statement, *rest) for listener in _after(name)):
-                run(cursor, statement, *rest)
+            if not any(listener(cursor, statement, *rest) for listener in later(name)):
+                getattr(dialect, name)(cursor, statement, *rest)
         except BaseException as exc:
             span.record_exception(exc)
             span.set_attribute("error.type", type(exc).__qualname__)
@@ -87,17 +88,13 @@ def trace_statements(engine: Engine, tracer: Tracer) -> None:
         return True  # executed: SQLAlchemy must not run it again
 
     def execute(cursor: object, statement: str, parameters: object, context: object) -> bool:
-        return traced("do_execute", dialect.do_execute, cursor, statement, parameters, context)
+        return traced("do_execute", cursor, statement, parameters, context)
 
     def executemany(cursor: object, statement: str, parameters: object, context: object) -> bool:
-        return traced(
-            "do_executemany", dialect.do_executemany, cursor, statement, parameters, context
-        )
+        return traced("do_executemany", cursor, statement, parameters, context)
 
     def execute_no_params(cursor: object, statement: str, context: object) -> bool:
-        return traced(
-            "do_execute_no_params", dialect.do_execute_no_params, cursor, statement, context
-        )
+        return traced("do_execute_no_params", cursor, statement, context)
 
     listeners: dict[str, Callable[..., bool]] = {
         "do_execute": execute,
@@ -105,7 +102,8 @@ def trace_statements(engine: Engine, tracer: Tracer) -> None:
         "do_execute_no_params": execute_no_params,
     }
 
-    def _after(name: str) -> list[Callable[..., object]]:
+    def later(name: str) -> list[Callable[..., object]]:
+        """The listeners of ``name`` registered after this module's."""
         registered = list(getattr(dialect.dispatch, name))
         return registered[registered.index(listeners[name]) + 1 :]
 
