@@ -221,7 +221,7 @@ async def test_postgres_statements_name_their_database_and_server(
     assert statement.attributes == {
         "db.system.name": "postgresql",
         "db.namespace": url.database,
-        "server.address": "127.0.0.1",
+        "server.address": url.host,
         "server.port": url.port,
         "db.operation.name": "UPDATE",
         "db.query.text": "  update todos set done = $1 where id = $2",
