@@ -183,13 +183,27 @@ class ManagedServer(ABC):
 class ChildProcessServer(ManagedServer):
     """A :class:`ManagedServer` that is one child process of ours (``_process``).
 
-    Subclasses start it in :meth:`_spawn` (``self._process = subprocess.Popen(...)``);
-    its pid, the abort of a failed start and :meth:`stop` are the same for all of them.
+    Subclasses start it in :meth:`_spawn` with :meth:`_popen`; its pid, the abort of a
+    failed start and :meth:`stop` are the same for all of them.
     """
 
     def __init__(self, *, port: int | None, startup_timeout: float = STARTUP_TIMEOUT) -> None:
         super().__init__(port=port, startup_timeout=startup_timeout)
         self._process: subprocess.Popen[bytes] | None = None
+
+    def _popen(self, command: list[str]) -> subprocess.Popen[bytes]:
+        """Start ``command`` in the server's directory, its output appended to the log."""
+        assert self._directory is not None
+        assert self.log_path is not None
+        with self.log_path.open("ab") as log:
+            self._process = subprocess.Popen(
+                command,
+                stdin=subprocess.DEVNULL,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                cwd=self._directory,
+            )
+        return self._process
 
     @property
     def pid(self) -> int | None:

@@ -385,15 +385,7 @@ class PrometheusServer(ChildProcessServer):
             "--log.level=warn",
         ]
         log_offset = file_size(self.log_path)
-        with self.log_path.open("ab") as log:
-            self._process = subprocess.Popen(
-                command,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                cwd=self._directory,
-            )
-        process = self._process
+        process = self._popen(command)
 
         def ours() -> bool:
             # Whatever already held the port may answer /-/ready too: check the TSDB path.

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import socket
-import subprocess
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -109,7 +108,6 @@ class RedisServer(ChildProcessServer):
 
     def _spawn(self, deadline: float) -> str | None:
         assert self._directory is not None
-        assert self.log_path is not None
         command = [
             *self.prefix,
             str(self.binary),
@@ -121,15 +119,7 @@ class RedisServer(ChildProcessServer):
             "--dir", str(self._directory),
             "--logfile", "",
         ]  # fmt: skip
-        with self.log_path.open("ab") as log:
-            self._process = subprocess.Popen(
-                command,
-                stdin=subprocess.DEVNULL,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-                cwd=self._directory,
-            )
-        process = self._process
+        process = self._popen(command)
 
         def ready() -> bool:
             # short PING timeout: whatever holds a taken port may accept and never answer
