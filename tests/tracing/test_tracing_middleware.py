@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from fastapi import APIRouter, FastAPI
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind, StatusCode
@@ -226,8 +227,6 @@ async def test_other_scope_types_pass_through(
 async def test_a_route_added_after_the_first_request_gets_its_template(
     tracing: Tracing, spans: InMemorySpanExporter
 ) -> None:
-    from fastapi import APIRouter
-
     app = make_app(tracing)
     async with client_for(app) as client:
         await client.get("/healthz")
@@ -242,13 +241,8 @@ async def test_a_route_added_after_the_first_request_gets_its_template(
     assert spans.get_finished_spans()[-1].name == "GET /v2/late/{item}"
 
 
-async def test_a_router_included_twice_gets_the_template_of_the_prefix_used(
-    tracing: Tracing, spans: InMemorySpanExporter
-) -> None:
-    from fastapi import APIRouter, FastAPI
-
-    from fastapi_kit.tracing import TracingMiddleware
-
+def router_included_twice() -> FastAPI:
+    """An app with one router, ``GET /items/{item}``, included as ``/v1`` and ``/v2``."""
     app = FastAPI()
     shared = APIRouter()
 
@@ -258,6 +252,15 @@ async def test_a_router_included_twice_gets_the_template_of_the_prefix_used(
 
     app.include_router(shared, prefix="/v1")
     app.include_router(shared, prefix="/v2")
+    return app
+
+
+async def test_a_router_included_twice_gets_the_template_of_the_prefix_used(
+    tracing: Tracing, spans: InMemorySpanExporter
+) -> None:
+    from fastapi_kit.tracing import TracingMiddleware
+
+    app = router_included_twice()
     app.add_middleware(TracingMiddleware, tracing=tracing)
     async with client_for(app) as client:
         await client.get("/v2/items/a")
@@ -270,8 +273,6 @@ async def test_a_router_included_twice_gets_the_template_of_the_prefix_used(
 async def test_a_mounted_app_route_keeps_its_own_template(
     tracing: Tracing, spans: InMemorySpanExporter
 ) -> None:
-    from fastapi import FastAPI
-
     sub = FastAPI()
 
     @sub.get("/ping/{n}")
@@ -369,19 +370,9 @@ async def test_a_redis_command_inside_a_request_is_a_child_span(
 def test_a_shared_route_is_found_under_the_app_root_path_and_falls_back_to_its_first_prefix() -> (
     None
 ):
-    from fastapi import APIRouter, FastAPI
-
     from fastapi_kit._routes import RouteTemplates
 
-    app = FastAPI()
-    shared = APIRouter()
-
-    @shared.get("/items/{item}")
-    async def item(item: str) -> str:
-        return item
-
-    app.include_router(shared, prefix="/v1")
-    app.include_router(shared, prefix="/v2")
+    app = router_included_twice()
     [route] = {id(r.original_route): r.original_route for r in _contexts(app)}.values()
     templates = RouteTemplates()
     scope = {"app": app, "route": route, "root_path": "/api", "path": "/api/v2/items/a"}
