@@ -98,6 +98,13 @@ def served_by_uvicorn(
         server.stderr.close()  # type: ignore[union-attr]
 
 
+def sign_up_and_in(client: httpx.Client, email: str, password: str) -> None:
+    """Register ``email`` on a served app's ``/auth`` routes and send its bearer token."""
+    client.post("/auth/register", json={"email": email, "password": password})
+    tokens = client.post("/auth/token", data={"username": email, "password": password}).json()
+    client.headers["authorization"] = f"Bearer {tokens['access_token']}"
+
+
 def flush_logs() -> None:
     """Write out log lines the kit's writer holds until the end of the loop turn."""
     structlog.get_config()["logger_factory"].writer.flush()

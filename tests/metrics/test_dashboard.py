@@ -13,6 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
+from helpers import sign_up_and_in
 from services import PrometheusServer
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -142,11 +143,7 @@ def test_every_panel_query_runs_on_prometheus_and_the_main_ones_find_series(
     prometheus.scrape([example], job="todo")
     prometheus.wait_for_scrapes("todo", count=1)
     with httpx.Client(base_url=f"http://{example}/api/v1") as client:
-        client.post("/auth/register", json={"email": "ada@example.com", "password": PASSWORD})
-        tokens = client.post(
-            "/auth/token", data={"username": "ada@example.com", "password": PASSWORD}
-        ).json()
-        client.headers["authorization"] = f"Bearer {tokens['access_token']}"
+        sign_up_and_in(client, "ada@example.com", PASSWORD)
         todo = client.post("/todos", json={"title": "Plot me"}).json()
         traffic(client, example, todo["id"])  # two bursts, a scrape between them:
         prometheus.wait_for_scrapes("todo", count=2)  # rate() sees an increase

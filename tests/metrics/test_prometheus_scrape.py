@@ -7,6 +7,7 @@ from collections.abc import Callable
 import httpx
 import pytest
 
+from helpers import sign_up_and_in
 from services import PrometheusServer
 
 TOKEN = "scrape-token-for-the-tests"
@@ -32,11 +33,7 @@ def test_prometheus_scrapes_exact_counts_with_the_labels_a_dashboard_needs(
     prometheus.scrape([example], job="todo", bearer_token=TOKEN)
     prometheus.wait_for_scrapes("todo", count=1)  # a first sample, before the traffic
     with httpx.Client(base_url=f"http://{example}/api/v1") as client:
-        client.post("/auth/register", json={"email": "ada@example.com", "password": PASSWORD})
-        tokens = client.post(
-            "/auth/token", data={"username": "ada@example.com", "password": PASSWORD}
-        ).json()
-        client.headers["authorization"] = f"Bearer {tokens['access_token']}"
+        sign_up_and_in(client, "ada@example.com", PASSWORD)
         todo = client.post("/todos", json={"title": "Scrape me"}).json()
         for burst in range(2):  # a series exists from its first request: two bursts,
             for _ in range(30):  # a scrape between them, give rate() an increase
