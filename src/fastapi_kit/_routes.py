@@ -67,16 +67,12 @@ def _templates_of(
 ) -> dict[int, str | _Candidates | None]:
     formats: dict[int, list[str]] = {}
     routes: Sequence[BaseRoute] = getattr(app, "routes", ())
-    found_formats = (
-        (id(context.original_route), context.path_format)
-        for context in iter_route_contexts(routes)
-        if context.path_format is not None
-    )
-    for key, template in found_formats:
-        formats.setdefault(key, []).append(template)
-    for context in iter_route_contexts(routes):  # Starlette's routes: by endpoint
+    for context in iter_route_contexts(routes):
+        if context.path_format is None:
+            continue
+        formats.setdefault(id(context.original_route), []).append(context.path_format)
         endpoint = getattr(context.original_route, "endpoint", None)
-        if endpoint is not None and context.path_format is not None:
+        if endpoint is not None:  # Starlette's routes are found by their endpoint
             formats.setdefault(id(endpoint), [context.path_format])
     templates: dict[int, str | _Candidates | None] = dict(previous or {})
     for key, found in formats.items():
