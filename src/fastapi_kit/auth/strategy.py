@@ -84,9 +84,7 @@ class JWTStrategy:
         try:
             revoked = await self.revocation.is_revoked(claims)
         except RevocationStoreError as exc:
-            self._logger.warning("revocation_store_unavailable", error=str(exc))
-            if self.config.revocation_policy == "fail_closed":
-                raise _unavailable() from exc
+            self._store_failed(exc)
             return claims
         if revoked:
             raise InvalidToken("Token revoked.")
@@ -106,10 +104,14 @@ class JWTStrategy:
         try:
             return await self.revocation.now()
         except RevocationStoreError as exc:
-            self._logger.warning("revocation_store_unavailable", error=str(exc))
-            if self.config.revocation_policy == "fail_closed":
-                raise _unavailable() from exc
+            self._store_failed(exc)
             return time.time()
+
+    def _store_failed(self, error: RevocationStoreError) -> None:
+        """Log the store's failure; under ``fail_closed``, answer 503 instead of going on."""
+        self._logger.warning("revocation_store_unavailable", error=str(error))
+        if self.config.revocation_policy == "fail_closed":
+            raise _unavailable() from error
 
     def write_token(
         self, subject: str, roles: Collection[str], *, as_of: float, family: str | None = None
